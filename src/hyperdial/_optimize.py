@@ -1,0 +1,201 @@
+"""The `optimize` loop: ask, run the objective, tell; in threads when n_jobs > 1."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from hyperdial.exceptions import TrialFinishedError, TrialPruned, invalid
+from hyperdial.space import parse_space
+from hyperdial.trial import FrozenTrial, Trial, TrialState
+
+if TYPE_CHECKING:
+    from hyperdial.study import Study
+
+_logger = logging.getLogger("hyperdial")
+
+
+def _check_args(
+    n_trials: Any, timeout: Any, n_jobs: Any, catch: Any
+) -> tuple[int | None, float | None, int, tuple[type[BaseException], ...]]:
+    if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0):
+        raise invalid("n_trials", "must be an int >= 0 or None", n_trials)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+        raise invalid("timeout", "must be a number of seconds > 0 or None", timeout)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
+        raise invalid("n_jobs", "must be an int >= 1, or -1 for one per CPU", n_jobs)
+    if n_jobs == -1:
+        n_jobs = os.cpu_count() or 1
+    if isinstance(catch, type):
+        catch = (catch,)
+    catch = tuple(catch)
+    for c in catch:
+        if not (isinstance(c, type) and issubclass(c, BaseException)):
+            raise invalid("catch", "must hold exception classes", c)
+    return n_trials, timeout, n_jobs, catch
+
+
+class _Progress:
+    """tqdm bar: one tick per trial (or per second with only a timeout), best value shown."""
+
+    def __init__(self, study: Study, n_trials: int | None, timeout: float | None, show: bool) -> None:
+        self.bar: Any = None
+        self.study = study
+        self.by_time = n_trials is None and timeout is not None
+        if not show or (n_trials is None and timeout is None):
+            return
+        from tqdm.auto import tqdm
+
+        total = n_trials if n_trials is not None else timeout
+        self.bar = tqdm(total=total, unit="trial" if not self.by_time else "s", dynamic_ncols=True)
+        self.start = time.monotonic()
+        self.lock = threading.Lock()
+
+    def update(self, frozen: FrozenTrial) -> None:
+        if self.bar is None:
+            return
+        with self.lock:
+            if self.by_time:
+                self.bar.n = min(self.bar.total, round(time.monotonic() - self.start, 1))
+                self.bar.refresh()
+            else:
+                self.bar.update(1)
+            best = self.study._best_seen
+            if best is not None and best.values:
+                self.bar.set_postfix_str(f"best={best.values[0]:.6g} (trial {best.number})")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _wants_trial(func: Callable[..., Any]) -> bool:
+    try:
+        params = [
+            p
+            for p in inspect.signature(func).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+    except (TypeError, ValueError):
+        return False
+    return len(params) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+
+
+def run_trial(
+    study: Study,
+    func: Callable[..., Any],
+    catch: tuple[type[BaseException], ...],
+    space: Mapping[str, Any] | None = None,
+    with_trial: bool = False,
+    live: set[Trial] | None = None,
+) -> FrozenTrial:
+    """Run one trial to its end and record it; re-raise what `catch` does not cover."""
+    trial = study.ask(space)
+    if live is not None:
+        live.add(trial)
+    try:
+        if space is not None:
+            config = dict(trial.params)
+            result = func(config, trial) if with_trial else func(config)
+        else:
+            result = func(trial)
+    except TrialPruned:
+        return study.tell(trial, state=TrialState.PRUNED)
+    except BaseException as exc:  # noqa: BLE001 - every failure is recorded before it propagates
+        reason = f"{type(exc).__name__}: {exc}"
+        try:
+            frozen = study.tell(trial, state=TrialState.FAIL, fail_reason=reason)
+        except TrialFinishedError:  # Ctrl-C in another thread already recorded it
+            raise exc from None
+        if isinstance(exc, catch) and isinstance(exc, Exception):
+            _logger.debug("trial %d raised a caught %s", trial.number, type(exc).__name__)
+            return frozen
+        raise
+    finally:
+        if live is not None:
+            live.discard(trial)
+    return study.tell(trial, result)
+
+
+def run_optimize(
+    study: Study,
+    func: Callable[..., Any],
+    n_trials: int | None,
+    timeout: float | None,
+    n_jobs: int,
+    catch: Any,
+    callbacks: Iterable[Callable[[Study, FrozenTrial], None]],
+    show_progress_bar: bool,
+    space: Mapping[str, Any] | None,
+) -> None:
+    if not callable(func):
+        raise invalid("func", "must be callable", func)
+    n_trials, timeout, n_jobs, catch = _check_args(n_trials, timeout, n_jobs, catch)
+    callbacks = list(callbacks)
+    if space is not None:
+        space = parse_space(space)
+    with_trial = space is not None and _wants_trial(func)
+    study._stop.clear()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    budget_lock = threading.Lock()
+    started = [0]
+    live: set[Trial] = set()
+    exhaust = getattr(study.sampler, "is_exhausted", None)
+    progress = _Progress(study, n_trials, timeout, show_progress_bar)
+
+    def claim() -> bool:
+        with budget_lock:
+            if study._stop.is_set():
+                return False
+            if n_trials is not None and started[0] >= n_trials:
+                return False
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            if exhaust is not None and exhaust(study.history()):
+                _logger.info("the sampler's search space is exhausted; stopping")
+                return False
+            started[0] += 1
+            return True
+
+    def worker() -> None:
+        while claim():
+            frozen = run_trial(study, func, catch, space, with_trial, live)
+            progress.update(frozen)
+            for cb in callbacks:
+                cb(study, frozen)
+
+    try:
+        if n_jobs == 1:
+            worker()
+        else:
+            pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="hyperdial")
+            futures = [pool.submit(worker) for _ in range(n_jobs)]
+            try:
+                for f in futures:
+                    while True:  # short waits keep Ctrl-C responsive in the main thread
+                        try:
+                            f.result(timeout=0.2)
+                            break
+                        except TimeoutError:
+                            continue
+            except KeyboardInterrupt:
+                study._stop.set()
+                for trial in list(live):  # record the running trials now; their threads cannot be interrupted
+                    try:
+                        study.tell(trial, state=TrialState.FAIL, fail_reason="KeyboardInterrupt: interrupted")
+                    except TrialFinishedError:
+                        pass
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            except BaseException:
+                study._stop.set()  # one worker failed: the others finish their trial and stop
+                pool.shutdown(wait=True)
+                raise
+            pool.shutdown(wait=True)
+    finally:
+        progress.close()

@@ -1,0 +1,26 @@
+"""The pruner protocol: `should_prune(history, trial) -> bool`, a pure predicate.
+
+`trial` is a snapshot of the running trial (its intermediate values included);
+`history` holds the other trials. A pruner writes nothing: the same history and
+trial always give the same answer, whichever worker asks.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from hyperdial.exceptions import invalid
+from hyperdial.history import History
+from hyperdial.trial import FrozenTrial
+
+
+@runtime_checkable
+class Pruner(Protocol):
+    def should_prune(self, history: History, trial: FrozenTrial) -> bool:
+        """True to stop `trial` now."""
+
+
+def check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise invalid(name, f"must be an int >= {minimum}", value)
+    return value

@@ -1,0 +1,51 @@
+"""The sampler protocol, and helpers every sampler shares.
+
+A sampler has one required method, `sample(history, trial, space)`, returning a
+value for each parameter of `space` it chooses to set. The study calls it:
+- once at trial start with the joint space of the history (parameters every
+  COMPLETE trial shared), unless the sampler sets `joint_sampling = False`;
+- then once for each parameter the objective asks for that the first call did
+  not cover, with a one-entry space.
+Optional: `after_trial(history, trial)` runs after each trial this process
+finished; `is_exhausted(history)` lets a finite sampler (a grid) end the study.
+Samplers keep no state in the storage: they recompute it from the history.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zlib
+from typing import Any, Mapping, Protocol, runtime_checkable
+
+import numpy as np
+
+from hyperdial.exceptions import invalid
+from hyperdial.history import History
+from hyperdial.space import Distribution
+from hyperdial.trial import FrozenTrial
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    def sample(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
+        """Values for (some of) the parameters of `space` for `trial`."""
+
+
+def check_seed(seed: Any) -> int:
+    """Validate `seed=`; None draws a fresh one, so unseeded samplers still differ per process."""
+    if seed is None:
+        return secrets.randbits(63)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise invalid("seed", "must be an int >= 0 or None", seed)
+    return int(seed)
+
+
+def trial_rng(seed: int, number: int, name: str | None = None) -> np.random.Generator:
+    """A generator for one trial (and optionally one parameter).
+
+    Deriving it from (seed, trial number, parameter name) instead of a shared
+    stream makes seeded runs reproducible whatever the order of `suggest` calls,
+    threads or processes, and keeps parallel workers from drawing the same values.
+    """
+    key = [seed, number] if name is None else [seed, number, zlib.crc32(name.encode())]
+    return np.random.default_rng(key)

@@ -1,0 +1,1 @@
+"""SQL storage (SQLite, PostgreSQL) through SQLAlchemy 2 Core."""

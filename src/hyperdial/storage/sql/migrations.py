@@ -1,0 +1,57 @@
+"""Schema versions and the steps between them.
+
+A database records its version in `hd_schema_version`. Opening one:
+- empty: create every table at SCHEMA_VERSION;
+- older: run each step in MIGRATIONS from its version up, in the same transaction;
+- newer: refuse with a clear error (an old hyperdial must not write a newer layout).
+
+To change the schema: bump SCHEMA_VERSION in schema.py, add `MIGRATIONS[old] = step`,
+and save a database written by the old version under tests/data/ for the test.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlalchemy as sa
+
+from hyperdial.exceptions import StorageError
+from hyperdial.storage.sql import schema
+
+Migration = Callable[[sa.Connection], None]
+
+# MIGRATIONS[v] turns a version-v database into version v + 1.
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def read_version(conn: sa.Connection) -> int | None:
+    if not sa.inspect(conn).has_table(schema.schema_version.name):
+        return None
+    row = conn.execute(sa.select(schema.schema_version.c.version)).first()
+    return None if row is None else int(row[0])
+
+
+def upgrade(
+    conn: sa.Connection, *, target: int = schema.SCHEMA_VERSION, steps: dict[int, Migration] | None = None
+) -> int:
+    """Bring the database to `target`; returns the version it was at (0 when new)."""
+    steps = MIGRATIONS if steps is None else steps
+    version = read_version(conn)
+    if version is None:
+        schema.metadata.create_all(conn)
+        conn.execute(sa.insert(schema.schema_version).values(version=target))
+        return 0
+    if version > target:
+        raise StorageError(
+            f"the database has schema version {version}, newer than this hyperdial's {target}; "
+            "upgrade hyperdial to open it"
+        )
+    start = version
+    while version < target:
+        if version not in steps:
+            raise StorageError(f"no migration from schema version {version} to {version + 1}")
+        steps[version](conn)
+        version += 1
+    if version != start:
+        conn.execute(sa.update(schema.schema_version).values(version=version))
+    return start

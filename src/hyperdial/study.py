@@ -1,0 +1,513 @@
+"""`Study`: ask / tell over a storage; `optimize` is a short loop over them (see `_optimize.py`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import uuid
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from hyperdial._cache import TrialCache
+from hyperdial.exceptions import HyperdialError, InvalidParameterError, StudyNotFound, invalid
+from hyperdial.history import History, StudyDirection, parse_directions
+from hyperdial.space import Distribution, parse_space
+from hyperdial.storage.base import Storage, StudySummary, get_storage
+from hyperdial.transform import decode
+from hyperdial.trial import FrozenTrial, Trial, TrialState, check_number
+
+_logger = logging.getLogger("hyperdial")
+
+
+class NoCompletedTrials(HyperdialError, ValueError):
+    """`best_*` was asked before any trial completed."""
+
+
+def _check_sampler(sampler: Any) -> Any:
+    if sampler is not None and not callable(getattr(sampler, "sample", None)):
+        raise invalid("sampler", "must have a sample(history, trial, space) method", sampler)
+    return sampler
+
+
+def _check_pruner(pruner: Any) -> Any:
+    if pruner is not None and not callable(getattr(pruner, "should_prune", None)):
+        raise invalid("pruner", "must have a should_prune(history, trial) method", pruner)
+    return pruner
+
+
+class Study:
+    """A named set of trials in a storage, with the sampler and pruner that drive it.
+
+    Create one with `hd.create_study` or `hd.load_study`.
+
+    >>> import hyperdial as hd
+    >>> study = hd.create_study(direction="maximize", seed=1)
+    >>> study.optimize(lambda t: -(t.suggest_float("x", -2, 2) - 1) ** 2, n_trials=20, show_progress_bar=False)
+    >>> study.best_value <= 0
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        study_name: str,
+        storage: Storage,
+        study_id: int,
+        directions: Sequence[StudyDirection],
+        sampler: Any,
+        pruner: Any,
+    ) -> None:
+        self.study_name = study_name
+        self._storage = storage
+        self._study_id = study_id
+        self.directions = tuple(directions)
+        self.sampler = sampler
+        self.pruner = pruner
+        self._cache = TrialCache(storage, study_id)
+        self._stop = threading.Event()
+        self._best_lock = threading.Lock()
+        self._best_seen: FrozenTrial | None = None
+
+    def __repr__(self) -> str:
+        return f"Study(study_name={self.study_name!r}, directions={[d.value for d in self.directions]})"
+
+    # -- views ---------------------------------------------------------------
+    @property
+    def storage(self) -> Storage:
+        return self._storage
+
+    @property
+    def direction(self) -> StudyDirection:
+        if len(self.directions) != 1:
+            raise invalid("direction", "is ambiguous in a multi-objective study; use `directions`", self.directions)
+        return self.directions[0]
+
+    def history(self) -> History:
+        """A fresh read-only view of all trials (fetches only what changed)."""
+        trials, joint = self._cache.refresh()
+        return History(self.directions, trials, joint_space=joint)
+
+    def _lazy_history(self) -> History:
+        return History.lazy(self.directions, self._cache.refresh)
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        """Every trial, ordered by number."""
+        return sorted(self.history().trials, key=lambda t: t.number)
+
+    def get_trials(self, *, states: Iterable[TrialState] | None = None) -> list[FrozenTrial]:
+        wanted = None if states is None else set(states)
+        return [t for t in self.trials if wanted is None or t.state in wanted]
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        """The best COMPLETE trial (single objective)."""
+        if len(self.directions) > 1:
+            raise invalid("best_trial", "is undefined with several objectives; use `best_trials`", self.directions)
+        best = self.history().best_trial()
+        if best is None:
+            raise NoCompletedTrials(f"study {self.study_name!r} has no COMPLETE trial yet")
+        return best
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self.best_trial.params)
+
+    @property
+    def best_value(self) -> float:
+        value = self.best_trial.value
+        assert value is not None
+        return value
+
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The Pareto front: COMPLETE trials no other trial dominates."""
+        return self.history().pareto_front()
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self._storage.get_study(self.study_name).user_attrs)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        json.dumps(value)  # fail early on values the storage cannot hold
+        self._storage.set_study_attr(self._study_id, key, value)
+
+    def trials_dataframe(self) -> Any:
+        """All trials as a pandas DataFrame (`pip install 'hyperdial[pandas]'`)."""
+        from hyperdial._imports import optional_import
+
+        pd = optional_import("pandas", extra="pandas", purpose="trials_dataframe()")
+        rows = []
+        multi = len(self.directions) > 1
+        for t in self.trials:
+            row: dict[str, Any] = {"number": t.number}
+            if multi:
+                for i in range(len(self.directions)):
+                    row[f"values_{i}"] = None if t.values is None else t.values[i]
+            else:
+                row["value"] = None if t.values is None else t.values[0]
+            row.update(
+                datetime_start=t.datetime_start,
+                datetime_complete=t.datetime_complete,
+                duration=t.duration,
+                state=t.state.name,
+            )
+            row.update({f"params_{k}": v for k, v in t.params.items()})
+            row.update({f"user_attrs_{k}": v for k, v in t.user_attrs.items()})
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    # -- ask / tell ------------------------------------------------------------
+    def ask(self, space: Mapping[str, Any] | None = None) -> Trial:
+        """Start a trial (an enqueued one first); with `space`, its parameters are set at once.
+
+        >>> import hyperdial as hd
+        >>> study = hd.create_study(seed=0)
+        >>> trial = study.ask({"x": hd.Float(0, 1)})
+        >>> 0 <= trial.params["x"] <= 1
+        True
+        """
+        dists = parse_space(space) if space is not None else None
+        trial = Trial(self, self._storage.create_trial(self._study_id))
+        trial._history = history = self._lazy_history()
+        if getattr(self.sampler, "joint_sampling", True):
+            joint = history.joint_space()
+            if joint:
+                trial._relative = dict(self.sampler.sample(history, trial.freeze(), joint))
+                trial._relative_space = joint
+        if dists:
+            values = {name: self._propose(trial, name, dist) for name, dist in dists.items() if name not in trial._params}
+            if values:
+                self._storage.set_params(
+                    trial.trial_id, {n: (dists[n].to_internal(v), dists[n]) for n, v in values.items()}
+                )
+                for n, v in values.items():
+                    trial._params[n] = v
+                    trial._distributions[n] = dists[n]
+        return trial
+
+    def _propose(self, trial: Trial, name: str, dist: Distribution) -> Any:
+        """The value of a new parameter: enqueued, from the joint sample, or freshly sampled."""
+        if name in trial._fixed:
+            value = trial._fixed[name]
+            if not dist.contains(value):
+                raise invalid("params", f"(enqueued) value is outside {dist!r}", value, name=name)
+            return dist.to_external(dist.to_internal(value))
+        if name in trial._relative and trial._relative_space.get(name) == dist:
+            return trial._relative[name]
+        if dist.is_single():
+            return decode(dist, 0.5)
+        history = trial._history or self._lazy_history()
+        value = self.sampler.sample(history, trial.freeze(), {name: dist})[name]
+        if not dist.contains(value):
+            raise InvalidParameterError(f"{self.sampler!r} proposed {value!r} for {name!r}, outside {dist!r}")
+        return value
+
+    def _should_prune(self, trial: Trial) -> bool:
+        if self.pruner is None:
+            return False
+        return bool(self.pruner.should_prune(self.history(), trial.freeze()))
+
+    def _trial_for(self, trial: Trial | int) -> Trial:
+        if isinstance(trial, Trial):
+            if trial.study is not self:
+                raise invalid("trial", "belongs to another study", trial)
+            return trial
+        if isinstance(trial, bool) or not isinstance(trial, int):
+            raise invalid("trial", "must be a Trial or a trial number", trial)
+        for t in self.history().trials:
+            if t.number == trial:
+                return Trial(self, t)
+        raise invalid("trial", "is not a trial number of this study", trial)
+
+    def tell(
+        self,
+        trial: Trial | int,
+        values: float | Sequence[float] | None = None,
+        *,
+        state: TrialState | None = None,
+        fail_reason: str | None = None,
+    ) -> FrozenTrial:
+        """Finish a trial from `ask`: COMPLETE with `values`, or `state=PRUNED`/`FAIL`.
+
+        NaN, infinity, a non-number or the wrong number of values records the trial
+        as FAIL, with the reason in `system_attrs["fail_reason"]`.
+        """
+        live = self._trial_for(trial)
+        if state is not None and state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
+            raise invalid("state", "must be COMPLETE, PRUNED or FAIL", state)
+        final: tuple[float, ...] | None = None
+        reason = fail_reason
+        if state in (None, TrialState.COMPLETE):
+            final, reason = self._check_values(values)
+            state = TrialState.COMPLETE if final is not None else TrialState.FAIL
+        elif state == TrialState.PRUNED:
+            last = live.freeze().last_step
+            if len(self.directions) == 1 and last is not None:
+                v = live._intermediate[last]
+                if isinstance(v, float) and math.isfinite(v):
+                    final = (v,)
+        if state == TrialState.FAIL and reason:
+            live.set_system_attr("fail_reason", reason)
+        completed = self._storage.finish_trial(live.trial_id, state, final)
+        live._state = state
+        frozen = FrozenTrial(
+            number=live.number,
+            state=state,
+            values=final,
+            params=live.params,
+            distributions=live.distributions,
+            user_attrs=live.user_attrs,
+            system_attrs=live.system_attrs,
+            intermediate_values=live.intermediate_values,
+            datetime_start=live.datetime_start,
+            datetime_complete=completed,
+            trial_id=live.trial_id,
+        )
+        self._log_finished(frozen, reason)
+        after = getattr(self.sampler, "after_trial", None)
+        if after is not None:
+            after(self._lazy_history(), frozen)
+        return frozen
+
+    def _check_values(self, values: Any) -> tuple[tuple[float, ...] | None, str | None]:
+        n = len(self.directions)
+        if values is None:
+            return None, "the objective returned no value (None)"
+        seq = list(values) if isinstance(values, (list, tuple)) else [values]
+        if len(seq) != n:
+            return None, f"expected {n} value(s), one per objective, got {len(seq)}: {values!r}"
+        out = []
+        for v in seq:
+            try:
+                f = check_number(v, "value")
+            except InvalidParameterError:
+                return None, f"the objective returned a non-number: {v!r}"
+            if not math.isfinite(f):
+                return None, f"the objective returned {f!r}, which is not a finite number"
+            out.append(f)
+        return tuple(out), None
+
+    def _log_finished(self, t: FrozenTrial, reason: str | None) -> None:
+        if t.state == TrialState.COMPLETE and len(self.directions) == 1:
+            assert t.values is not None
+            with self._best_lock:
+                sign = 1.0 if self.directions[0] == StudyDirection.MINIMIZE else -1.0
+                if self._best_seen is None or sign * t.values[0] < sign * self._best_seen.values[0]:  # type: ignore[index]
+                    self._best_seen = t
+        if not _logger.isEnabledFor(logging.INFO) and t.state != TrialState.FAIL:
+            return
+        if t.state == TrialState.FAIL:
+            _logger.warning("Trial %d failed with params %s: %s", t.number, t.params, reason or "error")
+            return
+        what = "values" if len(self.directions) > 1 else "value"
+        shown = t.values if len(self.directions) > 1 else (t.values[0] if t.values else None)
+        best = self._best_seen
+        tail = f" Best is trial {best.number} with value {best.values[0]}." if best is not None and best.values else ""
+        _logger.info("Trial %d %s with %s %s and params %s.%s", t.number, t.state.name.lower(), what, shown, t.params, tail)
+
+    # -- queueing and importing -------------------------------------------------
+    def enqueue_trial(
+        self, params: Mapping[str, Any], *, user_attrs: Mapping[str, Any] | None = None, skip_if_exists: bool = False
+    ) -> None:
+        """Run these parameters before any sampled trial (also picked up by other processes).
+
+        >>> import hyperdial as hd
+        >>> study = hd.create_study()
+        >>> study.enqueue_trial({"lr": 1e-4})
+        >>> study.ask().suggest_float("lr", 1e-5, 1e-1, log=True)
+        0.0001
+        """
+        if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
+            raise invalid("params", "must be a dict with string keys", params)
+        try:
+            json.dumps(dict(params), allow_nan=False)
+        except (TypeError, ValueError):
+            raise invalid("params", "must hold JSON numbers, strings, booleans or None", dict(params)) from None
+        if skip_if_exists:
+            for t in self.history().trials:
+                if {**t.system_attrs.get("fixed_params", {}), **t.params} == dict(params):
+                    return
+        template = FrozenTrial(
+            number=-1,
+            state=TrialState.WAITING,
+            user_attrs=dict(user_attrs or {}),
+            system_attrs={"fixed_params": dict(params)},
+        )
+        self._storage.create_trial(self._study_id, template=template)
+
+    def add_trial(self, trial: FrozenTrial) -> None:
+        """Import a finished trial (for example from an earlier run or another tool)."""
+        if not isinstance(trial, FrozenTrial):
+            raise invalid("trial", "must be a FrozenTrial", trial)
+        if not trial.state.is_finished():
+            raise invalid("trial.state", "must be COMPLETE, PRUNED or FAIL", trial.state)
+        trial.validate()
+        if trial.values is not None and len(trial.values) != len(self.directions):
+            raise invalid("trial.values", f"must have {len(self.directions)} entries", trial.values)
+        self._storage.create_trial(self._study_id, template=trial)
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
+        for t in trials:
+            self.add_trial(t)
+
+    def stop(self) -> None:
+        """Ask `optimize` to start no new trial; running ones finish normally."""
+        self._stop.set()
+
+    def optimize(
+        self,
+        func: Callable[..., Any],
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        n_jobs: int = 1,
+        catch: Iterable[type[BaseException]] | type[BaseException] = (),
+        callbacks: Iterable[Callable[[Study, FrozenTrial], None]] = (),
+        show_progress_bar: bool = True,
+        space: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Run trials until `n_trials` (this call's), `timeout` seconds, `stop()` or an exhausted grid.
+
+        With `space={...}`, `func(config)` receives a dict of values (or
+        `func(config, trial)` if it takes two arguments, to report and prune).
+        """
+        from hyperdial._optimize import run_optimize
+
+        run_optimize(self, func, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, space)
+
+
+# -- module-level API ------------------------------------------------------------
+def _default_sampler(seed: int | None) -> Any:
+    from hyperdial.samplers import Random
+
+    return Random(seed=seed)
+
+
+def _default_pruner() -> Any:
+    from hyperdial.pruners import Median
+
+    return Median()
+
+
+def create_study(
+    *,
+    study_name: str | None = None,
+    storage: str | Storage | None = None,
+    direction: str | StudyDirection | None = None,
+    directions: Sequence[str | StudyDirection] | None = None,
+    sampler: Any = None,
+    pruner: Any = None,
+    load_if_exists: bool = False,
+    seed: int | None = None,
+) -> Study:
+    """Create a study (or load it with `load_if_exists=True`).
+
+    `storage` is a SQLAlchemy URL (`sqlite:///hyperdial.db`, `postgresql+psycopg://...`)
+    or None for memory. `seed` seeds the default sampler.
+
+    >>> import hyperdial as hd
+    >>> hd.create_study(directions=["minimize", "maximize"]).directions
+    (<StudyDirection.MINIMIZE: 'minimize'>, <StudyDirection.MAXIMIZE: 'maximize'>)
+    """
+    dirs = parse_directions(direction, directions)
+    if study_name is not None and (not isinstance(study_name, str) or not study_name):
+        raise invalid("study_name", "must be a non-empty string", study_name)
+    if sampler is not None and seed is not None:
+        raise invalid("seed", "seeds the default sampler; pass seed= to your sampler instead", seed)
+    _check_sampler(sampler)
+    _check_pruner(pruner)
+    store = get_storage(storage)
+    name = study_name or f"study-{uuid.uuid4().hex[:12]}"
+    from hyperdial.exceptions import DuplicatedStudyError
+
+    try:
+        study_id = store.create_study(name, [d.value for d in dirs])
+    except DuplicatedStudyError:
+        if not load_if_exists:
+            raise DuplicatedStudyError(
+                f"a study named {name!r} already exists; pass load_if_exists=True to continue it"
+            ) from None
+        info = store.get_study(name)
+        if tuple(info.directions) != tuple(d.value for d in dirs):
+            raise invalid(
+                "directions", f"differ from the stored study's {list(info.directions)}", [d.value for d in dirs]
+            ) from None
+        study_id = info.study_id
+    _install_default_log_handler()
+    return Study(
+        study_name=name,
+        storage=store,
+        study_id=study_id,
+        directions=dirs,
+        sampler=sampler if sampler is not None else _default_sampler(seed),
+        pruner=pruner if pruner is not None else _default_pruner(),
+    )
+
+
+def load_study(
+    *,
+    study_name: str | None = None,
+    storage: str | Storage,
+    sampler: Any = None,
+    pruner: Any = None,
+    seed: int | None = None,
+) -> Study:
+    """Open an existing study; with one study in the storage, `study_name` may be omitted."""
+    store = get_storage(storage)
+    if study_name is None:
+        names = [s.name for s in store.list_studies()]
+        if len(names) != 1:
+            raise invalid("study_name", f"is needed: the storage holds {len(names)} studies", study_name)
+        study_name = names[0]
+    info = store.get_study(study_name)
+    _check_sampler(sampler)
+    _check_pruner(pruner)
+    _install_default_log_handler()
+    return Study(
+        study_name=info.name,
+        storage=store,
+        study_id=info.study_id,
+        directions=parse_directions(None, list(info.directions)),
+        sampler=sampler if sampler is not None else _default_sampler(seed),
+        pruner=pruner if pruner is not None else _default_pruner(),
+    )
+
+
+def delete_study(*, study_name: str, storage: str | Storage) -> None:
+    """Delete a study and all its trials."""
+    store = get_storage(storage)
+    store.delete_study(store.get_study(study_name).study_id)
+
+
+def get_all_studies(storage: str | Storage) -> list[StudySummary]:
+    """Summaries (name, directions, counts per state) of every study in a storage."""
+    return get_storage(storage).list_studies()
+
+
+__all__ = ["Study", "create_study", "load_study", "delete_study", "get_all_studies", "StudyNotFound"]
+
+
+_handler_installed = False
+
+
+def _install_default_log_handler() -> None:
+    """Show INFO lines (one per finished trial) unless the application configured logging."""
+    global _handler_installed
+    if _handler_installed:
+        return
+    _handler_installed = True
+    logger = logging.getLogger("hyperdial")
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[hyperdial %(levelname)s %(asctime)s] %(message)s"))
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+
+
+def set_verbosity(level: int) -> None:
+    """Set the level of the `hyperdial` logger (`logging.WARNING` hides the per-trial lines)."""
+    _install_default_log_handler()
+    logging.getLogger("hyperdial").setLevel(level)

@@ -1,0 +1,371 @@
+"""Trials: `TrialState`, the immutable `FrozenTrial`, the live `Trial` and `FixedTrial`."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import numbers
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from hyperdial.exceptions import InvalidParameterError, TrialFinishedError, invalid
+from hyperdial.space import Categorical, Distribution, Float, Int, ParamValue
+
+if TYPE_CHECKING:
+    from hyperdial.history import History
+    from hyperdial.study import Study
+
+_logger = logging.getLogger("hyperdial")
+
+
+class TrialState(enum.IntEnum):
+    """Life cycle of a trial: WAITING (enqueued) -> RUNNING -> COMPLETE | PRUNED | FAIL."""
+
+    RUNNING = 0
+    COMPLETE = 1
+    PRUNED = 2
+    FAIL = 3
+    WAITING = 4
+
+    def is_finished(self) -> bool:
+        return self in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+
+
+@dataclass(frozen=True)
+class FrozenTrial:
+    """A snapshot of one trial, as samplers, pruners, callbacks and users see it.
+
+    >>> import hyperdial as hd
+    >>> t = hd.FrozenTrial(number=0, state=hd.TrialState.COMPLETE, values=(0.5,),
+    ...                    params={"x": 1.0}, distributions={"x": hd.Float(0, 2)})
+    >>> t.value
+    0.5
+    """
+
+    number: int
+    state: TrialState
+    values: tuple[float, ...] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    distributions: dict[str, Distribution] = field(default_factory=dict)
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+    intermediate_values: dict[int, Any] = field(default_factory=dict)
+    datetime_start: datetime | None = None
+    datetime_complete: datetime | None = None
+    trial_id: int = -1
+
+    @property
+    def value(self) -> float | None:
+        """The single objective value (None unless COMPLETE or PRUNED with a value)."""
+        if self.values is None:
+            return None
+        if len(self.values) != 1:
+            raise InvalidParameterError(
+                f"trial {self.number} has {len(self.values)} objective values; use `values`"
+            )
+        return self.values[0]
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to completion, or None while unfinished."""
+        if self.datetime_start is None or self.datetime_complete is None:
+            return None
+        return (self.datetime_complete - self.datetime_start).total_seconds()
+
+    @property
+    def last_step(self) -> int | None:
+        return max(self.intermediate_values) if self.intermediate_values else None
+
+    def validate(self) -> None:
+        """Check that the snapshot is consistent (used by `study.add_trial`)."""
+        if set(self.params) != set(self.distributions):
+            raise invalid("params", "must have the same keys as `distributions`", sorted(self.params))
+        for name, value in self.params.items():
+            if not self.distributions[name].contains(value):
+                raise invalid(
+                    "params", f"value is outside {self.distributions[name]!r}", value, name=name
+                )
+        if self.state == TrialState.COMPLETE:
+            if not self.values or any(not math.isfinite(v) for v in self.values):
+                raise invalid("values", "must be finite numbers for a COMPLETE trial", self.values)
+        elif self.state == TrialState.FAIL and self.values is not None:
+            raise invalid("values", "must be None for a FAIL trial", self.values)
+
+
+def check_number(value: Any, what: str) -> float:
+    """Coerce an objective or intermediate value to float, or raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        try:  # numpy scalars, 0-d arrays, torch scalars
+            value = float(value)
+        except (TypeError, ValueError):
+            raise invalid(what, "must be a number", value) from None
+    return float(value)
+
+
+class _SuggestMixin:
+    """`suggest_*` on top of one method, `suggest(name, distribution)`."""
+
+    def suggest(self, name: str, distribution: Distribution) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float:
+        """Suggest a float in [low, high] (log scale or on a `step` grid if asked).
+
+        >>> import hyperdial as hd
+        >>> hd.FixedTrial({"lr": 0.01}).suggest_float("lr", 1e-5, 1e-1, log=True)
+        0.01
+        """
+        _check_name(name)
+        return float(self.suggest(name, _named(name, lambda: Float(low, high, log=log, step=step))))
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+        """Suggest an integer in [low, high] on the grid low, low+step, ...
+
+        >>> import hyperdial as hd
+        >>> hd.FixedTrial({"layers": 3}).suggest_int("layers", 1, 4)
+        3
+        """
+        _check_name(name)
+        return int(self.suggest(name, _named(name, lambda: Int(low, high, log=log, step=step))))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """Suggest one of `choices` (None, bool, int, float or str).
+
+        >>> import hyperdial as hd
+        >>> hd.FixedTrial({"opt": "sgd"}).suggest_categorical("opt", ["adam", "sgd"])
+        'sgd'
+        """
+        _check_name(name)
+        return self.suggest(name, _named(name, lambda: Categorical(choices)))
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not name:
+        raise invalid("name", "must be a non-empty string", name)
+
+
+def _named(name: str, build: Any) -> Distribution:
+    """Build a distribution, re-raising its validation error with the parameter name."""
+    try:
+        dist: Distribution = build()
+    except InvalidParameterError as exc:
+        msg = str(exc)
+        raise InvalidParameterError(msg.replace(", got", f" for {name!r}, got", 1)) from None
+    return dist
+
+
+class Trial(_SuggestMixin):
+    """One evaluation of the objective, handed to it by `study.optimize` or `study.ask`.
+
+    >>> import hyperdial as hd
+    >>> study = hd.create_study(seed=0)
+    >>> trial = study.ask()
+    >>> x = trial.suggest_float("x", -1, 1)
+    >>> trial.report(x * x, step=0)
+    >>> study.tell(trial, x * x).state
+    <TrialState.COMPLETE: 1>
+    """
+
+    def __init__(self, study: Study, frozen: FrozenTrial) -> None:
+        self.study = study
+        self._trial_id = frozen.trial_id
+        self._number = frozen.number
+        self._params: dict[str, Any] = dict(frozen.params)
+        self._distributions: dict[str, Distribution] = dict(frozen.distributions)
+        self._user_attrs: dict[str, Any] = dict(frozen.user_attrs)
+        self._system_attrs: dict[str, Any] = dict(frozen.system_attrs)
+        self._intermediate: dict[int, Any] = dict(frozen.intermediate_values)
+        self._datetime_start = frozen.datetime_start
+        self._state = TrialState.RUNNING
+        self._relative: dict[str, Any] = {}
+        self._relative_space: dict[str, Distribution] = {}
+        self._fixed: dict[str, Any] = dict(frozen.system_attrs.get("fixed_params") or {})
+        self._history: History | None = None  # one lazy view per trial, shared by its suggestions
+
+    # -- read-only attributes ------------------------------------------------
+    @property
+    def number(self) -> int:
+        return self._number
+
+    @property
+    def trial_id(self) -> int:
+        return self._trial_id
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
+    @property
+    def distributions(self) -> dict[str, Distribution]:
+        return dict(self._distributions)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self._user_attrs)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        return dict(self._system_attrs)
+
+    @property
+    def intermediate_values(self) -> dict[int, Any]:
+        return dict(self._intermediate)
+
+    @property
+    def state(self) -> TrialState:
+        return self._state
+
+    @property
+    def datetime_start(self) -> datetime | None:
+        return self._datetime_start
+
+    @property
+    def datetime_complete(self) -> None:
+        return None
+
+    @property
+    def values(self) -> None:
+        return None
+
+    @property
+    def value(self) -> None:
+        return None
+
+    def freeze(self) -> FrozenTrial:
+        """The trial as it stands, as the sampler and pruner see it."""
+        return FrozenTrial(
+            number=self._number,
+            state=self._state,
+            params=dict(self._params),
+            distributions=dict(self._distributions),
+            user_attrs=dict(self._user_attrs),
+            system_attrs=dict(self._system_attrs),
+            intermediate_values=dict(self._intermediate),
+            datetime_start=self._datetime_start,
+            trial_id=self._trial_id,
+        )
+
+    # -- the objective's calls -----------------------------------------------
+    def _check_running(self) -> None:
+        if self._state != TrialState.RUNNING:
+            raise TrialFinishedError(f"trial {self._number} is already {self._state.name}")
+
+    def suggest(self, name: str, distribution: Distribution) -> Any:
+        """Suggest a value for `name` from any space type (what `suggest_*` call)."""
+        self._check_running()
+        if name in self._params:
+            old = self._distributions[name]
+            if old != distribution:
+                raise InvalidParameterError(
+                    f"parameter {name!r} was already suggested in trial {self._number} with {old!r}; "
+                    f"it cannot be asked again with {distribution!r}"
+                )
+            return self._params[name]
+        value = self.study._propose(self, name, distribution)
+        self.study._storage.set_params(self._trial_id, {name: (distribution.to_internal(value), distribution)})
+        self._params[name] = value
+        self._distributions[name] = distribution
+        return value
+
+    def report(self, value: float | Sequence[float], step: int) -> None:
+        """Store an intermediate value at `step` (epochs, samples or seconds), for the pruner.
+
+        A second report at the same step is ignored, with a log message.
+        """
+        self._check_running()
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+            raise invalid("step", "must be an int >= 0", step)
+        step = int(step)
+        n_obj = len(self.study.directions)
+        stored: Any
+        if isinstance(value, (list, tuple)):
+            if len(value) != n_obj:
+                raise invalid("value", f"must have {n_obj} entries, one per objective", value)
+            stored = tuple(check_number(v, "value") for v in value)
+            if n_obj == 1:
+                stored = stored[0]
+        else:
+            if n_obj != 1:
+                raise invalid("value", f"must be a list of {n_obj} numbers in a multi-objective study", value)
+            stored = check_number(value, "value")
+        if step in self._intermediate:
+            _logger.warning("trial %d already reported step %d; the new value is ignored", self._number, step)
+            return
+        self.study._storage.report(self._trial_id, step, stored)
+        self._intermediate[step] = stored
+
+    def should_prune(self) -> bool:
+        """Ask the study's pruner whether to stop this trial now (a pure question)."""
+        self._check_running()
+        return bool(self.study._should_prune(self))
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serialisable value to the trial."""
+        _check_name(key)
+        self.study._storage.set_trial_attr(self._trial_id, key, value, system=False)
+        self._user_attrs[key] = value
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """For samplers, pruners and executors: attach internal bookkeeping."""
+        _check_name(key)
+        self.study._storage.set_trial_attr(self._trial_id, key, value, system=True)
+        self._system_attrs[key] = value
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self._number}, params={self._params!r})"
+
+
+class FixedTrial(_SuggestMixin):
+    """Run an objective on given parameters, without a study.
+
+    >>> import hyperdial as hd
+    >>> def objective(trial):
+    ...     return trial.suggest_float("x", -10, 10) ** 2
+    >>> objective(hd.FixedTrial({"x": 3.0}))
+    9.0
+    """
+
+    def __init__(self, params: Mapping[str, Any], number: int = 0) -> None:
+        if not isinstance(params, Mapping):
+            raise invalid("params", "must be a dict", params)
+        self._given = dict(params)
+        self.number = number
+        self.params: dict[str, Any] = {}
+        self.distributions: dict[str, Distribution] = {}
+        self.user_attrs: dict[str, Any] = {}
+        self.intermediate_values: dict[int, Any] = {}
+        self.state = TrialState.RUNNING
+
+    def suggest(self, name: str, distribution: Distribution) -> ParamValue:
+        if name not in self._given:
+            raise InvalidParameterError(f"FixedTrial has no value for parameter {name!r}; given: {sorted(self._given)}")
+        value = self._given[name]
+        if not distribution.contains(value):
+            raise invalid("params", f"value is outside {distribution!r}", value, name=name)
+        if isinstance(distribution, Int):
+            value = int(value)
+        elif isinstance(distribution, Float):
+            value = float(value)
+        self.params[name] = value
+        self.distributions[name] = distribution
+        return value
+
+    def report(self, value: float | Sequence[float], step: int) -> None:
+        self.intermediate_values[int(step)] = value
+
+    def should_prune(self) -> bool:
+        return False
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self.user_attrs[key] = value
+
+
+def with_state(trial: FrozenTrial, **changes: Any) -> FrozenTrial:
+    """Copy of a frozen trial with some fields changed."""
+    return replace(trial, **changes)
