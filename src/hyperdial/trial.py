@@ -98,7 +98,9 @@ class FrozenTrial:
 
 def check_number(value: Any, what: str) -> float:
     """Coerce an objective or intermediate value to float, or raise naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, str, bytes)):
+        raise invalid(what, "must be a number", value)
+    if not isinstance(value, numbers.Real):
         try:  # numpy scalars, 0-d arrays, torch scalars
             value = float(value)
         except (TypeError, ValueError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import time
+import weakref
 from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
@@ -61,7 +62,14 @@ class SQLStorage:
         self.url = url
         self.db = Database(url)
         self._dist_cache: dict[str, Distribution] = {}
+        # Close pooled connections when the storage goes away (or at exit), not at
+        # the mercy of the drivers' own finalizers.
+        self._finalizer = weakref.finalize(self, self.db.dispose)
         self.db.write(self._init_schema)
+
+    def close(self) -> None:
+        """Close every pooled connection (the storage reconnects if used again)."""
+        self.db.dispose()
 
     def _init_schema(self, conn: sa.Connection) -> None:
         if self.db.dialect == "postgresql":  # two processes creating tables at once
@@ -80,13 +88,13 @@ class SQLStorage:
         return dist
 
     def _lock_study(self, conn: sa.Connection, study_id: int) -> None:
-        """Serialise numbering per study (SQLite already holds the write lock)."""
-        if self.db.dialect != "sqlite":
-            row = conn.execute(
-                _text("SELECT study_id FROM hd_studies WHERE study_id = :sid FOR UPDATE"), {"sid": study_id}
-            ).first()
-            if row is None:
-                raise StudyNotFound(f"no study with id {study_id}")
+        """Check the study exists and serialise numbering per study (SQLite already holds the write lock)."""
+        lock = "" if self.db.dialect == "sqlite" else " FOR UPDATE"
+        row = conn.execute(
+            _text(f"SELECT study_id FROM hd_studies WHERE study_id = :sid{lock}"), {"sid": study_id}
+        ).first()
+        if row is None:
+            raise StudyNotFound(f"no study with id {study_id}")
 
     def _writable_trial(self, conn: sa.Connection, trial_id: int) -> tuple[int, int]:
         row = conn.execute(

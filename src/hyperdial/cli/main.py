@@ -1,0 +1,179 @@
+"""`hyperdial` command line: argument parsing, storage resolution, error reporting.
+
+>>> from hyperdial.cli.main import resolve_storage
+>>> resolve_storage("sqlite:///other.db", environ={"HYPERDIAL_STORAGE": "sqlite:///env.db"})
+'sqlite:///other.db'
+>>> resolve_storage(None, environ={"HYPERDIAL_STORAGE": "sqlite:///env.db"})
+'sqlite:///env.db'
+>>> resolve_storage(None, environ={})
+'sqlite:///hyperdial.db'
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable, Mapping, Sequence
+
+import hyperdial as hd
+from hyperdial.cli.commands import (
+    CommandError,
+    cmd_best,
+    cmd_delete,
+    cmd_studies,
+    cmd_trials,
+    display_storage,
+)
+
+DEFAULT_STORAGE = "sqlite:///hyperdial.db"
+ENV_STORAGE = "HYPERDIAL_STORAGE"
+
+Handler = Callable[[argparse.Namespace, str], int]
+
+_EPILOG = f"""\
+The storage is --storage URL if given, else ${ENV_STORAGE}, else {DEFAULT_STORAGE}
+(a SQLite file in the current directory). Examples:
+  hyperdial demo --n-trials 40
+  hyperdial studies
+  hyperdial trials demo --format csv > demo.csv
+  hyperdial best demo
+  hyperdial --storage postgresql+psycopg://user@host/db delete old-study --yes
+"""
+
+
+def resolve_storage(explicit: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The storage URL: `--storage` if given, else $HYPERDIAL_STORAGE if set and non-empty, else the default."""
+    if explicit:
+        return explicit
+    env = (os.environ if environ is None else environ).get(ENV_STORAGE)
+    return env if env else DEFAULT_STORAGE
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
+
+
+def _n_jobs(text: str) -> int:
+    if text.strip() == "-1":
+        return -1
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, or -1 for one per CPU, got {text!r}") from None
+
+
+def _cmd_demo(args: argparse.Namespace, storage: str) -> int:
+    from hyperdial.cli.demo import run_demo  # keeps scikit-learn out of every other command
+
+    return run_demo(
+        storage=storage, study_name=args.study_name, n_trials=args.n_trials, seed=args.seed, n_jobs=args.n_jobs
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; each subcommand stores its handler in `func`.
+
+    >>> args = build_parser().parse_args(["trials", "demo", "--format", "csv"])
+    >>> args.command, args.study, args.format
+    ('trials', 'demo', 'csv')
+    """
+    storage_help = f"SQLAlchemy storage URL (default: ${ENV_STORAGE} or {DEFAULT_STORAGE})"
+    # Accepted after the subcommand too; SUPPRESS keeps a value given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--storage", metavar="URL", default=argparse.SUPPRESS, help=storage_help)
+
+    parser = argparse.ArgumentParser(
+        prog="hyperdial",
+        description="Inspect and manage hyperdial studies, or run a tuning demo.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--storage", metavar="URL", default=None, help=storage_help)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {hd.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(func=handler)
+        return p
+
+    p = add("studies", cmd_studies, "list every study: directions, trial counts per state, best value")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = add("trials", cmd_trials, "one row per trial of a study: state, value(s), params, times")
+    p.add_argument("study", metavar="STUDY", help="study name")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = add("best", cmd_best, "the best trial of a study (the Pareto front with several objectives)")
+    p.add_argument("study", metavar="STUDY", help="study name")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = add("delete", cmd_delete, "delete a study and all its trials")
+    p.add_argument("study", metavar="STUDY", help="study name")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+    p = add("demo", _cmd_demo, "tune an SVC on scikit-learn's digits data set (needs hyperdial[demo])")
+    p.add_argument("--n-trials", type=_positive_int, default=40, metavar="N", help="trials to run (default: 40)")
+    p.add_argument("--study-name", default="demo", metavar="NAME", help="study name (default: demo)")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="seed of the sampler")
+    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J", help="parallel trials (threads; -1: one per CPU)")
+    return parser
+
+
+def _error(message: str) -> None:
+    print(f"hyperdial: error: {message}", file=sys.stderr)
+
+
+def _is_storage_error(exc: BaseException) -> bool:
+    # Errors of the database layer (bad URL, server down), recognised without importing it.
+    return type(exc).__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg", "psycopg2")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code.
+
+    Bad arguments exit through argparse with code 2; expected failures (an unknown
+    study, a refused deletion, a missing optional dependency) print one line on
+    stderr and return 1.
+
+    >>> main(["trials"])  # doctest: +SKIP
+    hyperdial trials: error: the following arguments are required: STUDY
+    """
+    args = build_parser().parse_args(argv)
+    storage = resolve_storage(args.storage)
+    handler: Handler = args.func
+    try:
+        return int(handler(args, storage))
+    except CommandError as exc:
+        _error(str(exc))
+        return exc.code
+    except hd.StudyNotFound as exc:
+        _error(f"{exc} in {display_storage(storage)}")
+        return 1
+    except hd.HyperdialError as exc:
+        _error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except BrokenPipeError:  # `hyperdial trials x | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        if not _is_storage_error(exc):
+            raise
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        _error(f"cannot use storage {display_storage(storage)}: {detail}")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""Conformance checks for pruners: `check(make_pruner)` with `make_pruner() -> pruner`.
+
+A pruner is a pure predicate over a History: it must not mutate what it is
+given, must answer the same twice, must not prune a trial without reports, and
+must work inside a real study.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any, Callable
+
+from hyperdial.exceptions import TrialPruned
+from hyperdial.history import History
+from hyperdial.space import Float
+from hyperdial.study import create_study
+from hyperdial.testing._expect import expect
+from hyperdial.trial import FrozenTrial, Trial, TrialState
+
+MakePruner = Callable[[], Any]
+
+
+def curve(number: int, values: list[float], state: TrialState = TrialState.COMPLETE) -> FrozenTrial:
+    """A trial whose learning curve is `values` (step i -> values[i])."""
+    return FrozenTrial(
+        number=number,
+        state=state,
+        values=(values[-1],) if state == TrialState.COMPLETE else None,
+        params={"x": 0.5},
+        distributions={"x": Float(0, 1)},
+        intermediate_values=dict(enumerate(values)),
+    )
+
+
+def _history() -> tuple[History, FrozenTrial]:
+    done = [curve(i, [1.0 - 0.05 * s + 0.01 * i for s in range(10)]) for i in range(10)]
+    bad = curve(10, [5.0, 5.0, 5.0, 5.0, 5.0], TrialState.RUNNING)
+    return History(["minimize"], done + [bad]), bad
+
+
+def check_pure(make: MakePruner) -> None:
+    pruner = make()
+    history, trial = _history()
+    before = copy.deepcopy((history.trials, trial))
+    first = pruner.should_prune(history, trial)
+    second = pruner.should_prune(history, trial)
+    expect(first == second, "should_prune must give the same answer twice")
+    expect((history.trials, trial) == before, "should_prune must not change the history or the trial")
+    expect(isinstance(first, bool), f"should_prune must return a bool, got {type(first).__name__}")
+
+
+def check_no_reports_no_prune(make: MakePruner) -> None:
+    history, _ = _history()
+    fresh = FrozenTrial(number=11, state=TrialState.RUNNING)
+    expect(make().should_prune(history, fresh) is False, "a trial without reports must not be pruned")
+
+
+def check_empty_history(make: MakePruner) -> None:
+    trial = curve(0, [1.0, 0.9], TrialState.RUNNING)
+    expect(make().should_prune(History(["minimize"], [trial]), trial) is False, "nothing to compare: no pruning")
+
+
+def check_in_study(make: MakePruner) -> None:
+    logging.getLogger("hyperdial").setLevel(logging.WARNING)
+    study = create_study(pruner=make(), seed=0)
+
+    def objective(trial: Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(8):
+            trial.report(x + 1.0 / (step + 1), step)
+            if trial.should_prune():
+                raise TrialPruned()
+        return x
+
+    study.optimize(objective, n_trials=20, show_progress_bar=False)
+    states = {t.state for t in study.trials}
+    expect(states <= {TrialState.COMPLETE, TrialState.PRUNED}, f"unexpected states {states}")
+    for t in study.trials:
+        if t.state == TrialState.PRUNED:
+            expect(t.value == t.intermediate_values[t.last_step], "a pruned trial's value is its last report")
+
+
+CHECKS = [check_pure, check_no_reports_no_prune, check_empty_history, check_in_study]

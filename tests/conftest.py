@@ -1,0 +1,134 @@
+"""Shared fixtures: storages over memory, SQLite and a real PostgreSQL.
+
+PostgreSQL: `HYPERDIAL_TEST_POSTGRES_URL` (set by .ci/run) names a server whose
+user may create databases; without it, a throwaway cluster is started from the
+local PostgreSQL binaries. If neither works the PostgreSQL tests FAIL, unless
+`HYPERDIAL_SKIP_POSTGRES=1` says to skip them on purpose.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from typing import Callable, Iterator
+
+from pathlib import Path
+
+import pytest
+
+from hyperdial.storage import Storage
+
+PG_ENV = "HYPERDIAL_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs() -> Iterator[None]:
+    logger = logging.getLogger("hyperdial")
+    old = logger.level
+    logger.setLevel(logging.WARNING)
+    yield
+    logger.setLevel(old)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_throwaway_cluster() -> tuple[str, Callable[[], None]]:
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = bins[-1] if bins else shutil.which("initdb")
+    if not initdb:
+        raise RuntimeError("no PostgreSQL binaries (initdb) found")
+    bindir = os.path.dirname(initdb)
+    data = tempfile.mkdtemp(prefix="hd-pg-")
+    port = _free_port()
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(data, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_postgres, initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
+                   check=True, capture_output=True)
+    opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*as_postgres, os.path.join(bindir, "pg_ctl"), "-D", data, "-l", os.path.join(data, "log"),
+                    "-w", "-o", opts, "start"], check=True, capture_output=True)
+
+    def stop() -> None:
+        subprocess.run([*as_postgres, os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """URL of a PostgreSQL server (its maintenance database)."""
+    url = os.environ.get(PG_ENV)
+    stop = None
+    if not url:
+        if os.environ.get("HYPERDIAL_SKIP_POSTGRES") == "1":
+            pytest.skip("HYPERDIAL_SKIP_POSTGRES=1: PostgreSQL tests skipped on purpose")
+        try:
+            url, stop = _start_throwaway_cluster()
+        except Exception as exc:  # noqa: BLE001
+            pytest.fail(f"PostgreSQL is needed: set {PG_ENV} or install PostgreSQL ({exc})")
+    yield url
+    if stop is not None:
+        stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    return _new_database(pg_server)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def storage_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_storage(storage_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[], Storage]:
+    """A factory of new, empty storages of the parametrized kind."""
+    from hyperdial.storage import get_storage
+
+    counter = iter(range(1000))  # several storages in one test get separate files
+
+    def make() -> Storage:
+        if storage_kind == "memory":
+            return get_storage(None)
+        if storage_kind == "sqlite":
+            return get_storage(f"sqlite:///{tmp_path}/s{next(counter)}.db")
+        return get_storage(_new_database(request.getfixturevalue("pg_server")))
+
+    return make
+
+
+def _new_database(server: str) -> str:
+    import sqlalchemy as sa
+
+    name = f"hd_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def storage_url(storage_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | None:
+    """A storage URL (None for memory) of the parametrized kind."""
+    if storage_kind == "memory":
+        return None
+    if storage_kind == "sqlite":
+        return f"sqlite:///{tmp_path}/study.db"
+    return str(request.getfixturevalue("pg_url"))

@@ -1,0 +1,42 @@
+"""The conformance suites of hyperdial.testing, run over every built-in."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+import hyperdial as hd
+from hyperdial.testing import pruners, samplers, storages
+
+
+@pytest.mark.parametrize("check", storages.CHECKS, ids=lambda c: c.__name__)
+def test_storage_conformance(check: Callable[..., None], make_storage: Callable[[], Any]) -> None:
+    check(make_storage)
+
+
+SAMPLERS = {
+    "Random": lambda seed: hd.samplers.Random(seed=seed),
+    "QMC-sobol": lambda seed: hd.samplers.QMC(seed=seed),
+    "QMC-halton": lambda seed: hd.samplers.QMC(seed=seed, qmc_type="halton"),
+}
+
+
+@pytest.mark.parametrize("check", samplers.CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_sampler_conformance(name: str, check: Callable[..., None]) -> None:
+    check(SAMPLERS[name])
+
+
+PRUNERS = {
+    "Nop": lambda: hd.pruners.Nop(),
+    "Median": lambda: hd.pruners.Median(),
+    "Median-warmup": lambda: hd.pruners.Median(n_startup_trials=2, n_warmup_steps=2, interval_steps=2),
+    "Percentile-25": lambda: hd.pruners.Percentile(25.0),
+}
+
+
+@pytest.mark.parametrize("check", pruners.CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("name", sorted(PRUNERS))
+def test_pruner_conformance(name: str, check: Callable[..., None]) -> None:
+    check(PRUNERS[name])
