@@ -16,8 +16,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from typing import Callable, Iterator
-
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ import pytest
 from hyperdial.storage import Storage
 
 PG_ENV = "HYPERDIAL_TEST_POSTGRES_URL"
+collect_ignore = ["data"]  # scripts that write fixtures, not tests
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +62,7 @@ def _start_throwaway_cluster() -> tuple[str, Callable[[], None]]:
 
     def stop() -> None:
         subprocess.run([*as_postgres, os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True)
+                       capture_output=True, check=False)
         shutil.rmtree(data, ignore_errors=True)
 
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop

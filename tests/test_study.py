@@ -63,7 +63,7 @@ def test_failures_are_recorded_then_propagate(storage_url: str | None) -> None:
     study.optimize(objective, n_trials=3, catch=(ValueError,), show_progress_bar=False)
     assert [t.state for t in study.trials] == [TrialState.FAIL] * 4
     with pytest.raises(hd.NoCompletedTrials):
-        study.best_trial
+        _ = study.best_trial
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,7 @@ def test_multi_objective_best_trials(storage_url: str | None) -> None:
     front = sorted(t.values for t in study.best_trials)
     assert front == [(0.5, 0.5), (1.0, 1.0), (2.0, 3.0), (4.0, 5.0)]
     with pytest.raises(ValueError, match="best_trials"):
-        study.best_trial
+        _ = study.best_trial
     t = study.ask()
     t.report([1.0, 2.0], 0)
     with pytest.raises(ValueError, match="must be a list of 2 numbers"):

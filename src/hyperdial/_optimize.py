@@ -7,8 +7,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from hyperdial.exceptions import TrialFinishedError, TrialPruned, invalid
 from hyperdial.space import parse_space
@@ -106,7 +107,7 @@ def run_trial(
             result = func(trial)
     except TrialPruned:
         return study.tell(trial, state=TrialState.PRUNED)
-    except BaseException as exc:  # noqa: BLE001 - every failure is recorded before it propagates
+    except BaseException as exc:
         reason = f"{type(exc).__name__}: {exc}"
         try:
             frozen = study.tell(trial, state=TrialState.FAIL, fail_reason=reason)

@@ -14,7 +14,8 @@ so tests build a History from a list of `FrozenTrial`s.
 from __future__ import annotations
 
 import enum
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def intersect_space(
 class History:
     """Directions plus trials (all states, ordered by number); never mutated."""
 
-    __slots__ = ("directions", "_trials", "_loader", "_joint", "_complete")
+    __slots__ = ("_complete", "_joint", "_loader", "_trials", "directions")
 
     def __init__(
         self,

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Union
+from typing import Any, ClassVar, Union
 
 from hyperdial.exceptions import InvalidParameterError, invalid
 

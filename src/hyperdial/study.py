@@ -7,7 +7,8 @@ import logging
 import math
 import threading
 import uuid
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from hyperdial._cache import TrialCache
 from hyperdial.exceptions import HyperdialError, InvalidParameterError, StudyNotFound, invalid
@@ -485,7 +486,7 @@ def get_all_studies(storage: str | Storage) -> list[StudySummary]:
     return get_storage(storage).list_studies()
 
 
-__all__ = ["Study", "create_study", "load_study", "delete_study", "get_all_studies", "StudyNotFound"]
+__all__ = ["Study", "StudyNotFound", "create_study", "delete_study", "get_all_studies", "load_study"]
 
 
 _handler_installed = False

@@ -16,7 +16,8 @@ choice (one-hot, for GP-like models) or a single index column.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -45,11 +46,10 @@ def round_to_space(dist: Float | Int, value: float) -> float | int:
         v = dist.low + k * dist.step
         return int(min(max(v, dist.low), dist.high))
     if dist.step is not None:
-        k = round((value - dist.low) / dist.step)
-        v = dist.low + k * dist.step
-        # Re-derive from k to avoid drift such as 0.30000000000000004.
-        v = float(np.round(v, 12))
-        return min(max(v, dist.low), dist.high)
+        steps = round((value - dist.low) / dist.step)
+        # Rounding to 12 decimals avoids drift such as 0.30000000000000004.
+        snapped = float(np.round(dist.low + steps * dist.step, 12))
+        return min(max(snapped, dist.low), dist.high)
     return float(min(max(value, dist.low), dist.high))
 
 

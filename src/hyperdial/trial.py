@@ -6,9 +6,10 @@ import enum
 import logging
 import math
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from hyperdial.exceptions import InvalidParameterError, TrialFinishedError, invalid
 from hyperdial.space import Categorical, Distribution, Float, Int, ParamValue

@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import IO, Any, Mapping, Sequence
+from typing import IO, Any
 
 Row = Mapping[str, Any]
 

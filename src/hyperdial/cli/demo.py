@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import shlex
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import hyperdial as hd
 from hyperdial._imports import optional_import

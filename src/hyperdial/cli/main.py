@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import hyperdial as hd
 from hyperdial.cli.commands import (
@@ -66,14 +66,20 @@ def _n_jobs(text: str) -> int:
     try:
         return _positive_int(text)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, or -1 for one per CPU, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"must be an integer >= 1, or -1 for one per CPU, got {text!r}"
+        ) from None
 
 
 def _cmd_demo(args: argparse.Namespace, storage: str) -> int:
     from hyperdial.cli.demo import run_demo  # keeps scikit-learn out of every other command
 
     return run_demo(
-        storage=storage, study_name=args.study_name, n_trials=args.n_trials, seed=args.seed, n_jobs=args.n_jobs
+        storage=storage,
+        study_name=args.study_name,
+        n_trials=args.n_trials,
+        seed=args.seed,
+        n_jobs=args.n_jobs,
     )
 
 
@@ -120,10 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
     p = add("demo", _cmd_demo, "tune an SVC on scikit-learn's digits data set (needs hyperdial[demo])")
-    p.add_argument("--n-trials", type=_positive_int, default=40, metavar="N", help="trials to run (default: 40)")
+    p.add_argument(
+        "--n-trials", type=_positive_int, default=40, metavar="N", help="trials to run (default: 40)"
+    )
     p.add_argument("--study-name", default="demo", metavar="NAME", help="study name (default: demo)")
     p.add_argument("--seed", type=int, default=None, metavar="S", help="seed of the sampler")
-    p.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="J", help="parallel trials (threads; -1: one per CPU)")
+    p.add_argument(
+        "--n-jobs", type=_n_jobs, default=1, metavar="J", help="parallel trials (threads; -1: one per CPU)"
+    )
     return parser
 
 

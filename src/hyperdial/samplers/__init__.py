@@ -5,4 +5,4 @@ from hyperdial.samplers.grid import Grid
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 
-__all__ = ["Grid", "QMC", "Random", "Sampler"]
+__all__ = ["QMC", "Grid", "Random", "Sampler"]

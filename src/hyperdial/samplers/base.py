@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import secrets
 import zlib
-from typing import Any, Mapping, Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from hyperdial.history import History
 from hyperdial.samplers.base import check_seed, trial_rng

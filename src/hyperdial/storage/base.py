@@ -7,9 +7,10 @@ order, whatever the number of processes writing. Finished trials never change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from hyperdial.space import Distribution
 from hyperdial.trial import FrozenTrial, TrialState

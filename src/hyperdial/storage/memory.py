@@ -5,9 +5,10 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from hyperdial.exceptions import DuplicatedStudyError, StudyNotFound, TrialFinishedError, TrialNotFound
 from hyperdial.space import Distribution

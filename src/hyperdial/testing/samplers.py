@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hyperdial.space import Categorical, Float, Int
 from hyperdial.study import Study, create_study

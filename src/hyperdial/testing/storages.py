@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from hyperdial.exceptions import DuplicatedStudyError, StudyNotFound, TrialFinishedError
 from hyperdial.space import Categorical, Float, Int

@@ -16,7 +16,8 @@ import os
 import random
 import threading
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from hyperdial._imports import optional_import
 from hyperdial.exceptions import StorageError

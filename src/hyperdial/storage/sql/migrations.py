@@ -11,7 +11,7 @@ and save a database written by the old version under tests/data/ for the test.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 

@@ -7,11 +7,11 @@ dialects); the tables themselves are defined in `schema.py`.
 from __future__ import annotations
 
 import json
-
 import time
 import weakref
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
