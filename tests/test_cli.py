@@ -376,3 +376,29 @@ def test_demo_without_sklearn_names_the_extra(tmp_path: Path) -> None:
     assert "pip install 'hyperdial[demo]'" in res.stderr
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize(("answer", "deleted"), [("n\n", False), ("yes\n", True)])
+def test_delete_asks_on_a_tty(db: tuple[str, hd.Study, hd.Study], tmp_path: Path, answer: str, deleted: bool) -> None:
+    url, _, _ = db
+    leader, follower = os.openpty()
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "HYPERDIAL_STORAGE"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hyperdial", "--storage", url, "delete", "single"],
+            cwd=tmp_path,
+            env=env,
+            stdin=follower,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(leader, answer.encode())
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert "Delete study 'single' and its 5 trials" in err
+    assert proc.returncode == (0 if deleted else 1)
+    assert ("single" in _names(url)) is not deleted
