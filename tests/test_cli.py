@@ -395,7 +395,7 @@ def test_delete_asks_on_a_tty(db: tuple[str, hd.Study, hd.Study], tmp_path: Path
             text=True,
         )
         os.write(leader, answer.encode())
-        out, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=120)
     finally:
         os.close(leader)
         os.close(follower)

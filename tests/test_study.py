@@ -343,3 +343,16 @@ def test_progress_bar_shows_best(capsys: pytest.CaptureFixture[str]) -> None:
     study.optimize(quadratic, n_trials=5, show_progress_bar=True)
     err = capsys.readouterr().err
     assert "5/5" in err and f"best={study.best_value:.6g}" in err
+
+
+def test_storage_errors_are_clear(tmp_path) -> None:
+    missing = tmp_path / "typo.db"
+    with pytest.raises(hd.exceptions.StorageError, match="no SQLite database at"):
+        hd.load_study(study_name="x", storage=f"sqlite:///{missing}")
+    with pytest.raises(hd.exceptions.StorageError, match="no SQLite database at"):
+        hd.get_all_studies(f"sqlite:///{missing}")
+    assert not missing.exists()  # reading never creates a database
+    with pytest.raises(hd.InvalidParameterError, match="`storage` must be a SQLAlchemy URL"):
+        hd.create_study(storage="not a url")
+    with pytest.raises(hd.exceptions.StorageError, match=r"cannot open storage postgresql\+psycopg://u:\*\*\*@127.0.0.1:1/db"):
+        hd.create_study(storage="postgresql+psycopg://u:secret@127.0.0.1:1/db")

@@ -455,7 +455,7 @@ def load_study(
     seed: int | None = None,
 ) -> Study:
     """Open an existing study; with one study in the storage, `study_name` may be omitted."""
-    store = get_storage(storage)
+    store = get_storage(storage, create=False)
     if study_name is None:
         names = [s.name for s in store.list_studies()]
         if len(names) != 1:
@@ -477,13 +477,13 @@ def load_study(
 
 def delete_study(*, study_name: str, storage: str | Storage) -> None:
     """Delete a study and all its trials."""
-    store = get_storage(storage)
+    store = get_storage(storage, create=False)
     store.delete_study(store.get_study(study_name).study_id)
 
 
 def get_all_studies(storage: str | Storage) -> list[StudySummary]:
     """Summaries (name, directions, counts per state) of every study in a storage."""
-    return get_storage(storage).list_studies()
+    return get_storage(storage, create=False).list_studies()
 
 
 __all__ = ["Study", "StudyNotFound", "create_study", "delete_study", "get_all_studies", "load_study"]

@@ -3,7 +3,9 @@
 It is an edge of the package: it uses only the public API (`import hyperdial as hd`).
 
 >>> from hyperdial.cli import main
->>> main(["--version"])  # doctest: +SKIP
+>>> main(["--storage", "sqlite://", "studies", "--format", "csv"])
+name,directions,n_trials,COMPLETE,PRUNED,FAIL,RUNNING,WAITING,best_value,datetime_start
+0
 """
 
 from hyperdial.cli.main import build_parser, main

@@ -153,8 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     study, a refused deletion, a missing optional dependency) print one line on
     stderr and return 1.
 
-    >>> main(["trials"])  # doctest: +SKIP
-    hyperdial trials: error: the following arguments are required: STUDY
+    >>> main(["--storage", "sqlite://", "studies", "--format", "json"])
+    []
+    0
     """
     args = build_parser().parse_args(argv)
     storage = resolve_storage(args.storage)

@@ -88,8 +88,11 @@ class Storage(Protocol):
     def poll(self, study_id: int, since: int) -> Changes: ...
 
 
-def get_storage(storage: str | Storage | None) -> Storage:
+def get_storage(storage: str | Storage | None, *, create: bool = True) -> Storage:
     """Turn a URL (or None for memory) into a storage object.
+
+    With `create=False` a SQLite file must already exist (loading a study from a
+    mistyped path should fail, not make a new empty database).
 
     >>> get_storage(None).__class__.__name__
     'InMemoryStorage'
@@ -101,7 +104,7 @@ def get_storage(storage: str | Storage | None) -> Storage:
     if isinstance(storage, str):
         from hyperdial.storage.sql.storage import SQLStorage
 
-        return SQLStorage(storage)
+        return SQLStorage(storage, create=create)
     if isinstance(storage, Storage):
         return storage
     from hyperdial.exceptions import invalid

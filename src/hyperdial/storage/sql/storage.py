@@ -7,6 +7,7 @@ dialects); the tables themselves are defined in `schema.py`.
 from __future__ import annotations
 
 import json
+import os
 import time
 import weakref
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from hyperdial.exceptions import DuplicatedStudyError, StudyNotFound, TrialFinishedError, TrialNotFound
+from hyperdial.exceptions import (
+    DuplicatedStudyError,
+    StorageError,
+    StudyNotFound,
+    TrialFinishedError,
+    TrialNotFound,
+    invalid,
+)
 from hyperdial.space import Distribution, distribution_from_dict
 from hyperdial.storage.base import Changes, StudyInfo, StudySummary
 from hyperdial.storage.sql import migrations
@@ -58,14 +66,25 @@ class SQLStorage:
     0
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
-        self.db = Database(url)
+        try:
+            parsed = sa.engine.make_url(url)
+        except sa.exc.ArgumentError:
+            raise invalid("storage", "must be a SQLAlchemy URL such as sqlite:///hyperdial.db", url) from None
+        shown = parsed.render_as_string(hide_password=True)
+        file_db = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+        if not create and file_db and not os.path.exists(str(parsed.database)):
+            raise StorageError(f"no SQLite database at {parsed.database!r} (storage {shown})")
+        try:
+            self.db = Database(url)
+            # Close pooled connections when the storage goes away (or at exit), not at
+            # the mercy of the drivers' own finalizers.
+            self._finalizer = weakref.finalize(self, self.db.dispose)
+            self.db.write(self._init_schema)
+        except (sa.exc.OperationalError, sa.exc.NoSuchModuleError, sa.exc.InterfaceError) as exc:
+            raise StorageError(f"cannot open storage {shown}: {getattr(exc, 'orig', None) or exc}") from exc
         self._dist_cache: dict[str, Distribution] = {}
-        # Close pooled connections when the storage goes away (or at exit), not at
-        # the mercy of the drivers' own finalizers.
-        self._finalizer = weakref.finalize(self, self.db.dispose)
-        self.db.write(self._init_schema)
 
     def close(self) -> None:
         """Close every pooled connection (the storage reconnects if used again)."""
