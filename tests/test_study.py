@@ -356,3 +356,27 @@ def test_storage_errors_are_clear(tmp_path) -> None:
         hd.create_study(storage="not a url")
     with pytest.raises(hd.exceptions.StorageError, match=r"cannot open storage postgresql\+psycopg://u:\*\*\*@127.0.0.1:1/db"):
         hd.create_study(storage="postgresql+psycopg://u:secret@127.0.0.1:1/db")
+
+
+def test_constraints_make_best_trial_prefer_feasible(storage_url: str | None) -> None:
+    study = hd.create_study(storage=storage_url)
+    for x, c in [(0.1, 1.0), (0.5, -0.2), (0.7, 0.0), (0.05, 2.0)]:
+        t = study.ask()
+        t.set_constraint([c, -1.0])
+        study.tell(t, x)
+    t = study.ask()
+    study.tell(t, 0.9)  # no constraints: feasible
+    trials = study.trials
+    assert trials[0].constraints == (1.0, -1.0) and not trials[0].feasible and trials[0].violation == 1.0
+    assert trials[1].feasible and trials[2].feasible and trials[4].feasible
+    assert study.best_trial.number == 1  # the best feasible value, not the infeasible 0.05
+    with pytest.raises(hd.InvalidParameterError, match="`constraint` must not be NaN"):
+        study.ask().set_constraint([float("nan")])
+
+    infeasible = hd.create_study(directions=["minimize", "minimize"])
+    for values, c in [((1, 2), 3.0), ((2, 1), 1.0), ((0, 0), 5.0), ((3, 0.5), 1.0)]:
+        t = infeasible.ask()
+        t.set_constraint([c])
+        infeasible.tell(t, values)
+    # Nothing feasible: the least-violating trials form the front.
+    assert sorted(t.values for t in infeasible.best_trials) == [(2.0, 1.0), (3.0, 0.5)]

@@ -138,15 +138,26 @@ class History:
             raise invalid("directions", "has several objectives; use `pareto_front()`", list(self.directions))
         best: FrozenTrial | None = None
         s = self.sign()
-        for t in self.complete:
+        for t in self.least_violating():
             assert t.values is not None
             if best is None or s * t.values[0] < s * best.values[0]:  # type: ignore[index]
                 best = t
         return best
 
+    def least_violating(self) -> tuple[FrozenTrial, ...]:
+        """COMPLETE trials that are feasible; if none is, those with the smallest violation."""
+        complete = self.complete
+        if not complete:
+            return ()
+        feasible = tuple(t for t in complete if t.feasible)
+        if feasible:
+            return feasible
+        least = min(t.violation for t in complete)
+        return tuple(t for t in complete if t.violation == least)
+
     def pareto_front(self) -> list[FrozenTrial]:
-        """Non-dominated COMPLETE trials, ordered by number."""
-        return pareto_front(self.complete, self.directions)
+        """Non-dominated COMPLETE trials (feasible ones first, see `least_violating`), by number."""
+        return pareto_front(self.least_violating(), self.directions)
 
 
 def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> list[FrozenTrial]:

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 _logger = logging.getLogger("hyperdial")
 
 
+CONSTRAINTS_KEY = "constraints"
+
+
 class TrialState(enum.IntEnum):
     """Life cycle of a trial: WAITING (enqueued) -> RUNNING -> COMPLETE | PRUNED | FAIL."""
 
@@ -80,6 +83,22 @@ class FrozenTrial:
     @property
     def last_step(self) -> int | None:
         return max(self.intermediate_values) if self.intermediate_values else None
+
+    @property
+    def constraints(self) -> tuple[float, ...] | None:
+        """Values set with `trial.set_constraint` (<= 0 is feasible), or None."""
+        c = self.system_attrs.get(CONSTRAINTS_KEY)
+        return None if c is None else tuple(float(v) for v in c)
+
+    @property
+    def violation(self) -> float:
+        """Total constraint violation: sum of the positive constraint values (0 when feasible)."""
+        c = self.constraints
+        return 0.0 if c is None else float(sum(max(v, 0.0) for v in c))
+
+    @property
+    def feasible(self) -> bool:
+        return self.violation == 0.0
 
     def validate(self) -> None:
         """Check that the snapshot is consistent (used by `study.add_trial`)."""
@@ -313,6 +332,33 @@ class Trial(_SuggestMixin):
         _check_name(key)
         self.study._storage.set_trial_attr(self._trial_id, key, value, system=False)
         self._user_attrs[key] = value
+
+    def set_constraint(self, values: Sequence[float]) -> None:
+        """Record constraint values for this trial: each <= 0 means satisfied.
+
+        Samplers that honour constraints steer towards feasible regions, and
+        `study.best_trial` prefers feasible trials.
+
+        >>> import hyperdial as hd
+        >>> study = hd.create_study()
+        >>> t = study.ask()
+        >>> x = t.suggest_float("x", 0, 1)
+        >>> t.set_constraint([x - 0.5])          # feasible when x <= 0.5
+        >>> study.tell(t, x).feasible == (x <= 0.5)
+        True
+        """
+        self._check_running()
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            values = [values]  # type: ignore[list-item]
+        out = []
+        for v in values:
+            f = check_number(v, "constraint")
+            if math.isnan(f):
+                raise invalid("constraint", "must not be NaN", v)
+            out.append(f)
+        if not out:
+            raise invalid("constraint", "must hold at least one value", list(values))
+        self.set_system_attr(CONSTRAINTS_KEY, out)
 
     def set_system_attr(self, key: str, value: Any) -> None:
         """For samplers, pruners and executors: attach internal bookkeeping."""
