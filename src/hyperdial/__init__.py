@@ -11,6 +11,7 @@ library is imported until a feature needs it.
 """
 
 from hyperdial import pruners, samplers
+from hyperdial._api import create_study, delete_study, get_all_studies, load_study, set_verbosity
 from hyperdial.exceptions import (
     DuplicatedStudyError,
     HyperdialError,
@@ -21,15 +22,7 @@ from hyperdial.exceptions import (
 )
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Categorical, Float, Int
-from hyperdial.study import (
-    NoCompletedTrials,
-    Study,
-    create_study,
-    delete_study,
-    get_all_studies,
-    load_study,
-    set_verbosity,
-)
+from hyperdial.study import NoCompletedTrials, Study
 from hyperdial.trial import FixedTrial, FrozenTrial, Trial, TrialState
 
 __version__ = "0.1.0"

@@ -6,15 +6,14 @@ import json
 import logging
 import math
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from hyperdial._cache import TrialCache
-from hyperdial.exceptions import HyperdialError, InvalidParameterError, StudyNotFound, invalid
-from hyperdial.history import History, StudyDirection, parse_directions
+from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
+from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
-from hyperdial.storage.base import Storage, StudySummary, get_storage
+from hyperdial.storage.base import Storage
 from hyperdial.transform import decode
 from hyperdial.trial import FrozenTrial, Trial, TrialState, check_number
 
@@ -25,16 +24,12 @@ class NoCompletedTrials(HyperdialError, ValueError):
     """`best_*` was asked before any trial completed."""
 
 
-def _check_sampler(sampler: Any) -> Any:
+def check_plugins(sampler: Any, pruner: Any) -> None:
+    """Fail early on objects that do not follow the sampler / pruner protocols."""
     if sampler is not None and not callable(getattr(sampler, "sample", None)):
         raise invalid("sampler", "must have a sample(history, trial, space) method", sampler)
-    return sampler
-
-
-def _check_pruner(pruner: Any) -> Any:
     if pruner is not None and not callable(getattr(pruner, "should_prune", None)):
         raise invalid("pruner", "must have a should_prune(history, trial) method", pruner)
-    return pruner
 
 
 class Study:
@@ -376,139 +371,3 @@ class Study:
         from hyperdial._optimize import run_optimize
 
         run_optimize(self, func, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, space)
-
-
-# -- module-level API ------------------------------------------------------------
-def _default_sampler(seed: int | None) -> Any:
-    from hyperdial.samplers import Random
-
-    return Random(seed=seed)
-
-
-def _default_pruner() -> Any:
-    from hyperdial.pruners import Median
-
-    return Median()
-
-
-def create_study(
-    *,
-    study_name: str | None = None,
-    storage: str | Storage | None = None,
-    direction: str | StudyDirection | None = None,
-    directions: Sequence[str | StudyDirection] | None = None,
-    sampler: Any = None,
-    pruner: Any = None,
-    load_if_exists: bool = False,
-    seed: int | None = None,
-) -> Study:
-    """Create a study (or load it with `load_if_exists=True`).
-
-    `storage` is a SQLAlchemy URL (`sqlite:///hyperdial.db`, `postgresql+psycopg://...`)
-    or None for memory. `seed` seeds the default sampler.
-
-    >>> import hyperdial as hd
-    >>> hd.create_study(directions=["minimize", "maximize"]).directions
-    (<StudyDirection.MINIMIZE: 'minimize'>, <StudyDirection.MAXIMIZE: 'maximize'>)
-    """
-    dirs = parse_directions(direction, directions)
-    if study_name is not None and (not isinstance(study_name, str) or not study_name):
-        raise invalid("study_name", "must be a non-empty string", study_name)
-    if sampler is not None and seed is not None:
-        raise invalid("seed", "seeds the default sampler; pass seed= to your sampler instead", seed)
-    _check_sampler(sampler)
-    _check_pruner(pruner)
-    store = get_storage(storage)
-    name = study_name or f"study-{uuid.uuid4().hex[:12]}"
-    from hyperdial.exceptions import DuplicatedStudyError
-
-    try:
-        study_id = store.create_study(name, [d.value for d in dirs])
-    except DuplicatedStudyError:
-        if not load_if_exists:
-            raise DuplicatedStudyError(
-                f"a study named {name!r} already exists; pass load_if_exists=True to continue it"
-            ) from None
-        info = store.get_study(name)
-        if tuple(info.directions) != tuple(d.value for d in dirs):
-            raise invalid(
-                "directions", f"differ from the stored study's {list(info.directions)}", [d.value for d in dirs]
-            ) from None
-        study_id = info.study_id
-    _install_default_log_handler()
-    return Study(
-        study_name=name,
-        storage=store,
-        study_id=study_id,
-        directions=dirs,
-        sampler=sampler if sampler is not None else _default_sampler(seed),
-        pruner=pruner if pruner is not None else _default_pruner(),
-    )
-
-
-def load_study(
-    *,
-    study_name: str | None = None,
-    storage: str | Storage,
-    sampler: Any = None,
-    pruner: Any = None,
-    seed: int | None = None,
-) -> Study:
-    """Open an existing study; with one study in the storage, `study_name` may be omitted."""
-    store = get_storage(storage, create=False)
-    if study_name is None:
-        names = [s.name for s in store.list_studies()]
-        if len(names) != 1:
-            raise invalid("study_name", f"is needed: the storage holds {len(names)} studies", study_name)
-        study_name = names[0]
-    info = store.get_study(study_name)
-    _check_sampler(sampler)
-    _check_pruner(pruner)
-    _install_default_log_handler()
-    return Study(
-        study_name=info.name,
-        storage=store,
-        study_id=info.study_id,
-        directions=parse_directions(None, list(info.directions)),
-        sampler=sampler if sampler is not None else _default_sampler(seed),
-        pruner=pruner if pruner is not None else _default_pruner(),
-    )
-
-
-def delete_study(*, study_name: str, storage: str | Storage) -> None:
-    """Delete a study and all its trials."""
-    store = get_storage(storage, create=False)
-    store.delete_study(store.get_study(study_name).study_id)
-
-
-def get_all_studies(storage: str | Storage) -> list[StudySummary]:
-    """Summaries (name, directions, counts per state) of every study in a storage."""
-    return get_storage(storage, create=False).list_studies()
-
-
-__all__ = ["Study", "StudyNotFound", "create_study", "delete_study", "get_all_studies", "load_study"]
-
-
-_handler_installed = False
-
-
-def _install_default_log_handler() -> None:
-    """Show INFO lines (one per finished trial) unless the application configured logging."""
-    global _handler_installed
-    if _handler_installed:
-        return
-    _handler_installed = True
-    logger = logging.getLogger("hyperdial")
-    if logger.handlers or logging.getLogger().handlers:
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("[hyperdial %(levelname)s %(asctime)s] %(message)s"))
-    logger.addHandler(handler)
-    if logger.level == logging.NOTSET:
-        logger.setLevel(logging.INFO)
-
-
-def set_verbosity(level: int) -> None:
-    """Set the level of the `hyperdial` logger (`logging.WARNING` hides the per-trial lines)."""
-    _install_default_log_handler()
-    logging.getLogger("hyperdial").setLevel(level)

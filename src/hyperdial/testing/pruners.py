@@ -12,10 +12,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from hyperdial._api import create_study
 from hyperdial.exceptions import TrialPruned
 from hyperdial.history import History
 from hyperdial.space import Float
-from hyperdial.study import create_study
 from hyperdial.testing._expect import expect
 from hyperdial.trial import FrozenTrial, Trial, TrialState
 

@@ -12,8 +12,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from hyperdial._api import create_study
 from hyperdial.space import Categorical, Float, Int
-from hyperdial.study import Study, create_study
+from hyperdial.study import Study
 from hyperdial.testing._expect import expect
 from hyperdial.trial import Trial, TrialState
 

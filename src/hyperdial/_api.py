@@ -1,0 +1,143 @@
+"""The module-level API: create, load, delete and list studies; logging defaults."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from hyperdial.exceptions import DuplicatedStudyError, invalid
+from hyperdial.history import StudyDirection, parse_directions
+from hyperdial.storage.base import Storage, StudySummary, get_storage
+from hyperdial.study import Study, check_plugins
+
+
+def _default_sampler(seed: int | None) -> Any:
+    from hyperdial.samplers import Random
+
+    return Random(seed=seed)
+
+
+def _default_pruner() -> Any:
+    from hyperdial.pruners import Median
+
+    return Median()
+
+
+def create_study(
+    *,
+    study_name: str | None = None,
+    storage: str | Storage | None = None,
+    direction: str | StudyDirection | None = None,
+    directions: Sequence[str | StudyDirection] | None = None,
+    sampler: Any = None,
+    pruner: Any = None,
+    load_if_exists: bool = False,
+    seed: int | None = None,
+) -> Study:
+    """Create a study (or load it with `load_if_exists=True`).
+
+    `storage` is a SQLAlchemy URL (`sqlite:///hyperdial.db`, `postgresql+psycopg://...`)
+    or None for memory. `seed` seeds the default sampler.
+
+    >>> import hyperdial as hd
+    >>> hd.create_study(directions=["minimize", "maximize"]).directions
+    (<StudyDirection.MINIMIZE: 'minimize'>, <StudyDirection.MAXIMIZE: 'maximize'>)
+    """
+    dirs = parse_directions(direction, directions)
+    if study_name is not None and (not isinstance(study_name, str) or not study_name):
+        raise invalid("study_name", "must be a non-empty string", study_name)
+    if sampler is not None and seed is not None:
+        raise invalid("seed", "seeds the default sampler; pass seed= to your sampler instead", seed)
+    check_plugins(sampler, pruner)
+    store = get_storage(storage)
+    name = study_name or f"study-{uuid.uuid4().hex[:12]}"
+    try:
+        study_id = store.create_study(name, [d.value for d in dirs])
+    except DuplicatedStudyError:
+        if not load_if_exists:
+            raise DuplicatedStudyError(
+                f"a study named {name!r} already exists; pass load_if_exists=True to continue it"
+            ) from None
+        info = store.get_study(name)
+        if tuple(info.directions) != tuple(d.value for d in dirs):
+            raise invalid(
+                "directions", f"differ from the stored study's {list(info.directions)}", [d.value for d in dirs]
+            ) from None
+        study_id = info.study_id
+    _install_default_log_handler()
+    return Study(
+        study_name=name,
+        storage=store,
+        study_id=study_id,
+        directions=dirs,
+        sampler=sampler if sampler is not None else _default_sampler(seed),
+        pruner=pruner if pruner is not None else _default_pruner(),
+    )
+
+
+def load_study(
+    *,
+    study_name: str | None = None,
+    storage: str | Storage,
+    sampler: Any = None,
+    pruner: Any = None,
+    seed: int | None = None,
+) -> Study:
+    """Open an existing study; with one study in the storage, `study_name` may be omitted."""
+    store = get_storage(storage, create=False)
+    if study_name is None:
+        names = [s.name for s in store.list_studies()]
+        if len(names) != 1:
+            raise invalid("study_name", f"is needed: the storage holds {len(names)} studies", study_name)
+        study_name = names[0]
+    info = store.get_study(study_name)
+    check_plugins(sampler, pruner)
+    _install_default_log_handler()
+    return Study(
+        study_name=info.name,
+        storage=store,
+        study_id=info.study_id,
+        directions=parse_directions(None, list(info.directions)),
+        sampler=sampler if sampler is not None else _default_sampler(seed),
+        pruner=pruner if pruner is not None else _default_pruner(),
+    )
+
+
+def delete_study(*, study_name: str, storage: str | Storage) -> None:
+    """Delete a study and all its trials."""
+    store = get_storage(storage, create=False)
+    store.delete_study(store.get_study(study_name).study_id)
+
+
+def get_all_studies(storage: str | Storage) -> list[StudySummary]:
+    """Summaries (name, directions, counts per state) of every study in a storage."""
+    return get_storage(storage, create=False).list_studies()
+
+
+
+
+_handler_installed = False
+
+
+def _install_default_log_handler() -> None:
+    """Show INFO lines (one per finished trial) unless the application configured logging."""
+    global _handler_installed
+    if _handler_installed:
+        return
+    _handler_installed = True
+    logger = logging.getLogger("hyperdial")
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[hyperdial %(levelname)s %(asctime)s] %(message)s"))
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+
+
+def set_verbosity(level: int) -> None:
+    """Set the level of the `hyperdial` logger (`logging.WARNING` hides the per-trial lines)."""
+    _install_default_log_handler()
+    logging.getLogger("hyperdial").setLevel(level)
