@@ -25,6 +25,32 @@ def _default_pruner() -> Any:
     return Median()
 
 
+_LIVENESS = "liveness"  # study system attr: the heartbeat settings every worker should share
+
+
+def _liveness(
+    heartbeat_interval: Any, grace_period: Any, max_retries: Any, stored: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Validate the heartbeat keywords; unset ones come from what the study stored."""
+    stored = stored or {}
+    interval = heartbeat_interval if heartbeat_interval is not None else stored.get("heartbeat_interval")
+    grace = grace_period if grace_period is not None else stored.get("grace_period")
+    retries = max_retries if max_retries is not None else stored.get("max_retries", 0)
+    for name, value in (("heartbeat_interval", interval), ("grace_period", grace)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
+            raise invalid(name, "must be a number of seconds > 0 or None", value)
+    if grace is not None and interval is None:
+        raise invalid("grace_period", "needs `heartbeat_interval`", grace)
+    if grace is not None and interval is not None and grace <= interval:
+        raise invalid("grace_period", "must be longer than `heartbeat_interval`",
+                      f"grace_period={grace!r}, heartbeat_interval={interval!r}")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise invalid("max_retries", "must be an int >= 0", retries)
+    if retries and interval is None:
+        raise invalid("max_retries", "needs `heartbeat_interval` (retries rerun trials of dead workers)", retries)
+    return {"heartbeat_interval": interval, "grace_period": grace, "max_retries": retries}
+
+
 def create_study(
     *,
     study_name: str | None = None,
@@ -35,11 +61,19 @@ def create_study(
     pruner: Any = None,
     load_if_exists: bool = False,
     seed: int | None = None,
+    heartbeat_interval: float | None = None,
+    grace_period: float | None = None,
+    max_retries: int | None = None,
 ) -> Study:
     """Create a study (or load it with `load_if_exists=True`).
 
     `storage` is a SQLAlchemy URL (`sqlite:///hyperdial.db`, `postgresql+psycopg://...`)
     or None for memory. `seed` seeds the default sampler.
+
+    With `heartbeat_interval` (seconds), running trials send heartbeats; a trial
+    silent for `grace_period` (default twice the interval) is marked FAIL by any live
+    worker and rerun up to `max_retries` times. These settings are stored with the
+    study, so `load_study` in other processes picks them up.
 
     >>> import hyperdial as hd
     >>> hd.create_study(directions=["minimize", "maximize"]).directions
@@ -51,10 +85,13 @@ def create_study(
     if sampler is not None and seed is not None:
         raise invalid("seed", "seeds the default sampler; pass seed= to your sampler instead", seed)
     check_plugins(sampler, pruner)
+    live = _liveness(heartbeat_interval, grace_period, max_retries, None)
     store = get_storage(storage)
     name = study_name or f"study-{uuid.uuid4().hex[:12]}"
     try:
         study_id = store.create_study(name, [d.value for d in dirs])
+        if live["heartbeat_interval"] is not None:
+            store.set_study_attr(study_id, _LIVENESS, live, system=True)
     except DuplicatedStudyError:
         if not load_if_exists:
             raise DuplicatedStudyError(
@@ -66,6 +103,7 @@ def create_study(
                 "directions", f"differ from the stored study's {list(info.directions)}", [d.value for d in dirs]
             ) from None
         study_id = info.study_id
+        live = _liveness(heartbeat_interval, grace_period, max_retries, info.system_attrs.get(_LIVENESS))
     _install_default_log_handler()
     return Study(
         study_name=name,
@@ -74,6 +112,7 @@ def create_study(
         directions=dirs,
         sampler=sampler if sampler is not None else _default_sampler(seed),
         pruner=pruner if pruner is not None else _default_pruner(),
+        **live,
     )
 
 
@@ -84,8 +123,14 @@ def load_study(
     sampler: Any = None,
     pruner: Any = None,
     seed: int | None = None,
+    heartbeat_interval: float | None = None,
+    grace_period: float | None = None,
+    max_retries: int | None = None,
 ) -> Study:
-    """Open an existing study; with one study in the storage, `study_name` may be omitted."""
+    """Open an existing study; with one study in the storage, `study_name` may be omitted.
+
+    Heartbeat settings not given here are those stored by `create_study`.
+    """
     store = get_storage(storage, create=False)
     if study_name is None:
         names = [s.name for s in store.list_studies()]
@@ -94,6 +139,7 @@ def load_study(
         study_name = names[0]
     info = store.get_study(study_name)
     check_plugins(sampler, pruner)
+    live = _liveness(heartbeat_interval, grace_period, max_retries, info.system_attrs.get(_LIVENESS))
     _install_default_log_handler()
     return Study(
         study_name=info.name,
@@ -102,6 +148,7 @@ def load_study(
         directions=parse_directions(None, list(info.directions)),
         sampler=sampler if sampler is not None else _default_sampler(seed),
         pruner=pruner if pruner is not None else _default_pruner(),
+        **live,
     )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from hyperdial.exceptions import TrialFinishedError, TrialPruned, invalid
+from hyperdial.exceptions import Terminated, TrialFinishedError, TrialPruned, invalid
 from hyperdial.space import parse_space
 from hyperdial.trial import FrozenTrial, Trial, TrialState
 
@@ -87,6 +88,32 @@ def _wants_trial(func: Callable[..., Any]) -> bool:
     return len(params) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
+def study_total(study: Study) -> int:
+    """Trials that count toward a study-wide budget: all but failed ones that were rerun."""
+    trials = study.history().trials
+    rerun = {t.system_attrs["retry_of"] for t in trials if "retry_of" in t.system_attrs}
+    return sum(1 for t in trials if not (t.state == TrialState.FAIL and t.number in rerun))
+
+
+def _handle_sigterm() -> Callable[[], None]:
+    """Turn SIGTERM into `Terminated` in the main thread while optimize runs."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main interpreter thread
+        return lambda: None
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
 def run_trial(
     study: Study,
     func: Callable[..., Any],
@@ -107,12 +134,14 @@ def run_trial(
             result = func(trial)
     except TrialPruned:
         return study.tell(trial, state=TrialState.PRUNED)
-    except BaseException as exc:
-        reason = f"{type(exc).__name__}: {exc}"
+    except BaseException as exc:  # every failure is recorded before it propagates
+        reason = "Terminated: SIGTERM" if isinstance(exc, Terminated) else f"{type(exc).__name__}: {exc}"
         try:
             frozen = study.tell(trial, state=TrialState.FAIL, fail_reason=reason)
         except TrialFinishedError:  # Ctrl-C in another thread already recorded it
             raise exc from None
+        if isinstance(exc, (KeyboardInterrupt, Terminated)):
+            study._retry(frozen)  # interrupted, not wrong: rerun later if the study allows
         if isinstance(exc, catch) and isinstance(exc, Exception):
             _logger.debug("trial %d raised a caught %s", trial.number, type(exc).__name__)
             return frozen
@@ -133,7 +162,12 @@ def run_optimize(
     callbacks: Iterable[Callable[[Study, FrozenTrial], None]],
     show_progress_bar: bool,
     space: Mapping[str, Any] | None,
+    n_trials_scope: str = "call",
 ) -> None:
+    if n_trials_scope not in ("call", "study"):
+        raise invalid("n_trials_scope", "must be 'call' or 'study'", n_trials_scope)
+    if n_trials_scope == "study" and n_trials is None:
+        raise invalid("n_trials", "is needed with n_trials_scope='study'", n_trials)
     if not callable(func):
         raise invalid("func", "must be callable", func)
     n_trials, timeout, n_jobs, catch = _check_args(n_trials, timeout, n_jobs, catch)
@@ -153,7 +187,10 @@ def run_optimize(
         with budget_lock:
             if study._stop.is_set():
                 return False
-            if n_trials is not None and started[0] >= n_trials:
+            if n_trials_scope == "study":
+                if study_total(study) >= n_trials:  # type: ignore[operator]
+                    return False
+            elif n_trials is not None and started[0] >= n_trials:
                 return False
             if deadline is not None and time.monotonic() >= deadline:
                 return False
@@ -170,6 +207,7 @@ def run_optimize(
             for cb in callbacks:
                 cb(study, frozen)
 
+    restore = _handle_sigterm()
     try:
         if n_jobs == 1:
             worker()
@@ -184,11 +222,12 @@ def run_optimize(
                             break
                         except TimeoutError:
                             continue
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, Terminated) as exc:
                 study._stop.set()
                 for trial in list(live):  # record the running trials now; their threads cannot be interrupted
                     try:
-                        study.tell(trial, state=TrialState.FAIL, fail_reason="KeyboardInterrupt: interrupted")
+                        frozen = study.tell(trial, state=TrialState.FAIL, fail_reason=f"{type(exc).__name__}: interrupted")
+                        study._retry(frozen)
                     except TrialFinishedError:
                         pass
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -199,4 +238,5 @@ def run_optimize(
                 raise
             pool.shutdown(wait=True)
     finally:
+        restore()
         progress.close()

@@ -57,6 +57,11 @@ class StorageError(HyperdialError, RuntimeError):
     """The storage failed in a way that retrying did not fix."""
 
 
+class Terminated(SystemExit):
+    """Raised inside `optimize` when the process receives SIGTERM: the running trial is
+    recorded (and retried if the study allows), then the process exits with 128 + 15."""
+
+
 def invalid(param: str, rule: str, value: Any, *, name: str | None = None) -> InvalidParameterError:
     """Build the one error message format: "`low` must be < `high` for 'lr', got low=0.1, high=0.01"."""
     where = f" for {name!r}" if name is not None else ""

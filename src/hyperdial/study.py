@@ -6,10 +6,12 @@ import json
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from hyperdial._cache import TrialCache
+from hyperdial._heartbeat import Heartbeat, cutoff, retry_template, stale_reason
 from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
@@ -53,6 +55,9 @@ class Study:
         directions: Sequence[StudyDirection],
         sampler: Any,
         pruner: Any,
+        heartbeat_interval: float | None = None,
+        grace_period: float | None = None,
+        max_retries: int = 0,
     ) -> None:
         self.study_name = study_name
         self._storage = storage
@@ -64,6 +69,13 @@ class Study:
         self._stop = threading.Event()
         self._best_lock = threading.Lock()
         self._best_seen: FrozenTrial | None = None
+        self.heartbeat_interval = heartbeat_interval
+        self.grace_period = grace_period if grace_period is not None else (
+            None if heartbeat_interval is None else 2 * heartbeat_interval
+        )
+        self.max_retries = max_retries
+        self._heartbeat = None if heartbeat_interval is None else Heartbeat(storage, heartbeat_interval)
+        self._last_reap = 0.0
 
     def __repr__(self) -> str:
         return f"Study(study_name={self.study_name!r}, directions={[d.value for d in self.directions]})"
@@ -165,7 +177,10 @@ class Study:
         True
         """
         dists = parse_space(space) if space is not None else None
+        self.reap_stale_trials()
         trial = Trial(self, self._storage.create_trial(self._study_id))
+        if self._heartbeat is not None:
+            self._heartbeat.add(trial.trial_id)
         trial._history = history = self._lazy_history()
         if getattr(self.sampler, "joint_sampling", True):
             joint = history.joint_space()
@@ -246,6 +261,8 @@ class Study:
                     final = (v,)
         if state == TrialState.FAIL and reason:
             live.set_system_attr("fail_reason", reason)
+        if self._heartbeat is not None:
+            self._heartbeat.remove(live.trial_id)
         completed = self._storage.finish_trial(live.trial_id, state, final)
         live._state = state
         frozen = FrozenTrial(
@@ -266,6 +283,30 @@ class Study:
         if after is not None:
             after(self._lazy_history(), frozen)
         return frozen
+
+    def reap_stale_trials(self, *, force: bool = False) -> list[FrozenTrial]:
+        """Fail RUNNING trials whose heartbeat is older than `grace_period`, and retry them.
+
+        Called by `ask` (at most every half heartbeat interval); returns the trials failed.
+        """
+        if self.heartbeat_interval is None or self.grace_period is None:
+            return []
+        now = time.monotonic()
+        if not force and now - self._last_reap < self.heartbeat_interval / 2:
+            return []
+        self._last_reap = now
+        stale = self._storage.fail_stale_trials(self._study_id, cutoff(self.grace_period), stale_reason(self.grace_period))
+        for t in stale:
+            _logger.warning("Trial %d failed: %s", t.number, t.system_attrs.get("fail_reason"))
+            self._retry(t)
+        return stale
+
+    def _retry(self, trial: FrozenTrial) -> None:
+        template = retry_template(trial, self.max_retries)
+        if template is not None:
+            created = self._storage.create_trial(self._study_id, template=template)
+            _logger.warning("Trial %d will rerun the parameters of trial %d (retry %d of %d)",
+                            created.number, trial.number, template.system_attrs["retry_count"], self.max_retries)
 
     def _check_values(self, values: Any) -> tuple[tuple[float, ...] | None, str | None]:
         n = len(self.directions)
@@ -362,12 +403,20 @@ class Study:
         callbacks: Iterable[Callable[[Study, FrozenTrial], None]] = (),
         show_progress_bar: bool = True,
         space: Mapping[str, Any] | None = None,
+        n_trials_scope: str = "call",
     ) -> None:
-        """Run trials until `n_trials` (this call's), `timeout` seconds, `stop()` or an exhausted grid.
+        """Run trials until `n_trials`, `timeout` seconds, `stop()` or an exhausted grid.
 
+        `n_trials` counts this call's trials (`n_trials_scope="call"`), or the study's
+        total (`"study"`: rerunning a script with `load_if_exists=True` continues toward
+        the same total; failed trials that were retried do not count).
         With `space={...}`, `func(config)` receives a dict of values (or
         `func(config, trial)` if it takes two arguments, to report and prune).
+        SIGTERM records the running trial (retried later if `max_retries` allows) and
+        exits with status 143.
         """
         from hyperdial._optimize import run_optimize
 
-        run_optimize(self, func, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, space)
+        run_optimize(
+            self, func, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, space, n_trials_scope
+        )

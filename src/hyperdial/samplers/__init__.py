@@ -1,8 +1,14 @@
-"""Samplers propose parameter values: `Random`, `Grid`, `QMC` (model-based ones come next)."""
+"""Samplers propose parameter values.
+
+`Random`, `Grid`, `QMC` (quasi-random), `CMAES` (evolution strategy for numeric
+spaces), `NSGA2` (multi-objective genetic algorithm).
+"""
 
 from hyperdial.samplers.base import Sampler
+from hyperdial.samplers.cmaes import CMAES
 from hyperdial.samplers.grid import Grid
+from hyperdial.samplers.nsga2 import NSGA2
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 
-__all__ = ["QMC", "Grid", "Random", "Sampler"]
+__all__ = ["CMAES", "NSGA2", "Grid", "QMC", "Random", "Sampler"]

@@ -79,7 +79,13 @@ class Storage(Protocol):
         Raises TrialFinishedError if the trial already was finished.
         """
 
-    def heartbeat(self, trial_id: int) -> None: ...
+    def heartbeat(self, trial_id: int) -> None:
+        """Record that the RUNNING trial's worker is alive (a no-op for finished trials)."""
+
+    def fail_stale_trials(self, study_id: int, cutoff: float, reason: str) -> list[FrozenTrial]:
+        """Atomically mark FAIL every RUNNING trial whose heartbeat is older than `cutoff`
+        (UNIX seconds), with `reason` as `fail_reason`; returns the trials this call failed,
+        so exactly one caller handles (and retries) each of them."""
 
     def get_trial(self, trial_id: int) -> FrozenTrial: ...
 

@@ -146,6 +146,7 @@ class InMemoryStorage:
                 number=len(s.trials),
                 state=TrialState.RUNNING if template is None else template.state,
                 datetime_start=_now() if template is None else template.datetime_start,
+                heartbeat=time.time() if template is None else None,
             )
             self._next_trial += 1
             if template is not None:
@@ -200,6 +201,20 @@ class InMemoryStorage:
     def heartbeat(self, trial_id: int) -> None:
         with self._lock:
             self._trial(trial_id, writable=True).heartbeat = time.time()
+
+    def fail_stale_trials(self, study_id: int, cutoff: float, reason: str) -> list[FrozenTrial]:
+        with self._lock:
+            s = self._study(study_id)
+            stale = [
+                t for t in s.unfinished.values()
+                if t.state == TrialState.RUNNING and t.heartbeat is not None and t.heartbeat < cutoff
+            ]
+            for t in stale:
+                t.system_attrs["fail_reason"] = reason
+                t.state = TrialState.FAIL
+                t.datetime_complete = _now()
+                s.mark_finished(t)
+            return [t.freeze() for t in stale]
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
         with self._lock:

@@ -198,6 +198,27 @@ def check_unknown_ids(make: MakeStorage) -> None:
             pass
 
 
+def check_fail_stale_trials(make: MakeStorage) -> None:
+    import time
+
+    s = make()
+    sid = s.create_study("a", ["minimize"])
+    alive, dead, done = (s.create_trial(sid) for _ in range(3))
+    s.set_params(dead.trial_id, {"x": (0.5, Float(0, 1))})
+    s.finish_trial(done.trial_id, TrialState.COMPLETE, [1.0])
+    time.sleep(0.05)
+    cut = time.time()
+    time.sleep(0.05)
+    s.heartbeat(alive.trial_id)
+    failed = s.fail_stale_trials(sid, cut, "no heartbeat")
+    expect([t.number for t in failed] == [dead.number], f"only the silent trial fails, got {failed}")
+    expect(failed[0].state == TrialState.FAIL and failed[0].params == {"x": 0.5}, f"failed trial {failed[0]}")
+    expect(s.get_trial(dead.trial_id).system_attrs.get("fail_reason") == "no heartbeat", "the reason is stored")
+    expect(s.fail_stale_trials(sid, cut, "again") == [], "a trial is failed by exactly one call")
+    expect(s.get_trial(alive.trial_id).state == TrialState.RUNNING, "a beating trial stays RUNNING")
+    expect(s.get_trial(done.trial_id).state == TrialState.COMPLETE, "finished trials are untouched")
+
+
 CHECKS = [
     check_study_lifecycle,
     check_trial_numbers_dense,
@@ -209,4 +230,5 @@ CHECKS = [
     check_get_trials_and_poll,
     check_threads_unique_numbers,
     check_unknown_ids,
+    check_fail_stale_trials,
 ]

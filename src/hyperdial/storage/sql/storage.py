@@ -416,6 +416,39 @@ class SQLStorage:
             )
         )
 
+    def fail_stale_trials(self, study_id: int, cutoff: float, reason: str) -> list[FrozenTrial]:
+        def fn(conn: sa.Connection) -> list[FrozenTrial]:
+            self._lock_study(conn, study_id)  # one reaper at a time per study
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    _text(
+                        "SELECT trial_id FROM hd_trials WHERE study_id = :sid AND state = :running "
+                        "AND heartbeat < :cutoff ORDER BY number"
+                    ),
+                    {"sid": study_id, "running": _RUNNING, "cutoff": cutoff},
+                )
+            ]
+            now = time.time()
+            for tid in ids:
+                seq = conn.execute(
+                    _text("UPDATE hd_studies SET seq = seq + 1 WHERE study_id = :sid RETURNING seq"), {"sid": study_id}
+                ).scalar_one()
+                conn.execute(
+                    _text(
+                        "UPDATE hd_trials SET state = :fail, datetime_complete = :now, finish_seq = :seq "
+                        "WHERE trial_id = :tid"
+                    ),
+                    {"fail": int(TrialState.FAIL), "now": now, "seq": seq, "tid": tid},
+                )
+                self._upsert_attr(conn, tid, "fail_reason", reason, True)
+            if not ids:
+                return []
+            names = {f"t{i}": tid for i, tid in enumerate(ids)}
+            return self._load_trials(conn, f"trial_id IN ({', '.join(':' + n for n in names)})", names)
+
+        return self.db.write(fn)
+
     def get_trial(self, trial_id: int) -> FrozenTrial:
         found = self.db.read(lambda conn: self._load_trials(conn, "trial_id = :tid", {"tid": trial_id}))
         if not found:

@@ -1,0 +1,82 @@
+"""Liveness of running trials: a heartbeat thread, and the reaper that fails dead ones.
+
+A worker that is killed (SIGKILL, preemption, a lost machine) cannot record its
+trial. With `heartbeat_interval` set, each process refreshes the heartbeat of its
+running trials; any live worker that sees a RUNNING trial whose heartbeat is older
+than `grace_period` marks it FAIL (atomically, so only one worker does) and, if
+retries remain, enqueues its parameters again as a new trial linked to the old one
+(`system_attrs["retry_of"]` = the old number, `["retry_count"]` = how many reruns).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from hyperdial.trial import FrozenTrial, TrialState
+
+if TYPE_CHECKING:
+    from hyperdial.storage.base import Storage
+
+_logger = logging.getLogger("hyperdial")
+
+RETRY_OF = "retry_of"
+RETRY_COUNT = "retry_count"
+
+
+class Heartbeat:
+    """One daemon thread per study object, beating for this process's running trials."""
+
+    def __init__(self, storage: Storage, interval: float) -> None:
+        self.storage = storage
+        self.interval = interval
+        self._ids: set[int] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._pid = -1
+
+    def add(self, trial_id: int) -> None:
+        with self._lock:
+            self._ids.add(trial_id)
+            if self._pid != os.getpid():  # first use, or a forked child without the thread
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="hyperdial-heartbeat", daemon=True).start()
+
+    def remove(self, trial_id: int) -> None:
+        with self._lock:
+            self._ids.discard(trial_id)
+
+    def _run(self) -> None:
+        while not self._wake.wait(self.interval):
+            with self._lock:
+                ids = list(self._ids)
+            for tid in ids:
+                try:
+                    self.storage.heartbeat(tid)
+                except Exception as exc:  # noqa: BLE001 - a missed beat is retried next time
+                    _logger.debug("heartbeat for trial id %d failed: %s", tid, exc)
+
+
+def retry_template(trial: FrozenTrial, max_retries: int) -> FrozenTrial | None:
+    """A WAITING copy of a failed trial's parameters, or None when its retries are used up."""
+    count = int(trial.system_attrs.get(RETRY_COUNT, 0))
+    if count >= max_retries:
+        return None
+    params = {**trial.system_attrs.get("fixed_params", {}), **trial.params}
+    return FrozenTrial(
+        number=-1,
+        state=TrialState.WAITING,
+        user_attrs=dict(trial.user_attrs),
+        system_attrs={"fixed_params": params, RETRY_OF: trial.number, RETRY_COUNT: count + 1},
+    )
+
+
+def stale_reason(grace_period: float) -> str:
+    return f"no heartbeat for more than {grace_period:g} s: the worker is presumed dead"
+
+
+def cutoff(grace_period: float) -> float:
+    return time.time() - grace_period
