@@ -10,7 +10,7 @@ Importing this package stays light: no scipy, SQLAlchemy, pandas or plotting
 library is imported until a feature needs it.
 """
 
-from hyperdial import pruners, samplers
+from hyperdial import executors, pruners, samplers
 from hyperdial._api import create_study, delete_study, get_all_studies, load_study, set_verbosity
 from hyperdial.exceptions import (
     DuplicatedStudyError,
@@ -46,6 +46,7 @@ __all__ = [
     "TrialPruned",
     "TrialState",
     "create_study",
+    "executors",
     "delete_study",
     "get_all_studies",
     "load_study",

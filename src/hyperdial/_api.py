@@ -131,6 +131,26 @@ def load_study(
 
     Heartbeat settings not given here are those stored by `create_study`.
     """
+    study = open_study(
+        study_name=study_name, storage=storage, sampler=sampler, pruner=pruner, seed=seed,
+        heartbeat_interval=heartbeat_interval, grace_period=grace_period, max_retries=max_retries,
+    )
+    _install_default_log_handler()
+    return study
+
+
+def open_study(
+    *,
+    study_name: str | None,
+    storage: str | Storage,
+    sampler: Any = None,
+    pruner: Any = None,
+    seed: int | None = None,
+    heartbeat_interval: float | None = None,
+    grace_period: float | None = None,
+    max_retries: int | None = None,
+) -> Study:
+    """`load_study` without touching logging (what remote workers use)."""
     store = get_storage(storage, create=False)
     if study_name is None:
         names = [s.name for s in store.list_studies()]
@@ -140,7 +160,6 @@ def load_study(
     info = store.get_study(study_name)
     check_plugins(sampler, pruner)
     live = _liveness(heartbeat_interval, grace_period, max_retries, info.system_attrs.get(_LIVENESS))
-    _install_default_log_handler()
     return Study(
         study_name=info.name,
         storage=store,

@@ -122,12 +122,28 @@ def run_trial(
     with_trial: bool = False,
     live: set[Trial] | None = None,
 ) -> FrozenTrial:
-    """Run one trial to its end and record it; re-raise what `catch` does not cover."""
+    """Ask for a trial, run it to its end and record it; re-raise what `catch` does not cover."""
     trial = study.ask(space)
     if live is not None:
         live.add(trial)
     try:
-        if space is not None:
+        return execute_trial(study, trial, func, catch, space is not None, with_trial)
+    finally:
+        if live is not None:
+            live.discard(trial)
+
+
+def execute_trial(
+    study: Study,
+    trial: Trial,
+    func: Callable[..., Any],
+    catch: tuple[type[BaseException], ...],
+    declarative: bool,
+    with_trial: bool,
+) -> FrozenTrial:
+    """Run the objective on a started trial and record the outcome (here or on a remote worker)."""
+    try:
+        if declarative:
             config = dict(trial.params)
             result = func(config, trial) if with_trial else func(config)
         else:
@@ -146,9 +162,6 @@ def run_trial(
             _logger.debug("trial %d raised a caught %s", trial.number, type(exc).__name__)
             return frozen
         raise
-    finally:
-        if live is not None:
-            live.discard(trial)
     return study.tell(trial, result)
 
 
@@ -163,7 +176,16 @@ def run_optimize(
     show_progress_bar: bool,
     space: Mapping[str, Any] | None,
     n_trials_scope: str = "call",
+    executor: Any = None,
+    gpus_per_trial: int = 0,
 ) -> None:
+    if isinstance(gpus_per_trial, bool) or not isinstance(gpus_per_trial, int) or gpus_per_trial < 0:
+        raise invalid("gpus_per_trial", "must be an int >= 0", gpus_per_trial)
+    if executor is None or executor == "thread":
+        executor = None
+        if gpus_per_trial:
+            raise invalid("gpus_per_trial", "needs executor='process', Dask or Ray "
+                          "(CUDA_VISIBLE_DEVICES is per process, not per thread)", gpus_per_trial)
     if n_trials_scope not in ("call", "study"):
         raise invalid("n_trials_scope", "must be 'call' or 'study'", n_trials_scope)
     if n_trials_scope == "study" and n_trials is None:
@@ -202,14 +224,20 @@ def run_optimize(
 
     def worker() -> None:
         while claim():
-            frozen = run_trial(study, func, catch, space, with_trial, live)
-            progress.update(frozen)
-            for cb in callbacks:
-                cb(study, frozen)
+            finished(run_trial(study, func, catch, space, with_trial, live))
+
+    def finished(frozen: FrozenTrial) -> None:
+        progress.update(frozen)
+        for cb in callbacks:
+            cb(study, frozen)
 
     restore = _handle_sigterm()
     try:
-        if n_jobs == 1:
+        if executor is not None:
+            from hyperdial.executors.driver import run_on_executor
+
+            run_on_executor(study, executor, n_jobs, gpus_per_trial, func, catch, space, with_trial, claim, finished)
+        elif n_jobs == 1:
             worker()
         else:
             pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="hyperdial")

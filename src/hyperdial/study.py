@@ -404,6 +404,8 @@ class Study:
         show_progress_bar: bool = True,
         space: Mapping[str, Any] | None = None,
         n_trials_scope: str = "call",
+        executor: Any = None,
+        gpus_per_trial: int = 0,
     ) -> None:
         """Run trials until `n_trials`, `timeout` seconds, `stop()` or an exhausted grid.
 
@@ -414,9 +416,16 @@ class Study:
         `func(config, trial)` if it takes two arguments, to report and prune).
         SIGTERM records the running trial (retried later if `max_retries` allows) and
         exits with status 143.
+
+        `executor`: "thread" (default), "process", any `concurrent.futures.Executor`,
+        `hd.executors.Dask(...)` or `hd.executors.Ray(...)`; all but threads run trials
+        in other processes sharing the study's storage URL, with up to `n_jobs` in
+        flight. `gpus_per_trial=k` gives each trial its own k devices
+        (CUDA_VISIBLE_DEVICES) and runs at most (visible GPUs // k) at once.
         """
         from hyperdial._optimize import run_optimize
 
         run_optimize(
-            self, func, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, space, n_trials_scope
+            self, func, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, space, n_trials_scope,
+            executor, gpus_per_trial,
         )

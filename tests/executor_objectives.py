@@ -1,0 +1,44 @@
+"""Objectives for the executor tests: module-level, so spawned workers and cluster nodes import them."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import hyperdial as hd
+
+
+def curve(trial: hd.Trial) -> float:
+    """Reports a learning curve and prunes; a conditional parameter is suggested on the worker."""
+    x = trial.suggest_float("x", 0.0, 1.0)
+    kind = trial.suggest_categorical("kind", ["a", "b"])
+    if kind == "b":
+        trial.suggest_int("depth", 1, 4)
+    trial.set_user_attr("pid", os.getpid())
+    for step in range(6):
+        trial.report(x + 1.0 / (step + 1), step)
+        if trial.should_prune():
+            raise hd.TrialPruned()
+    return x
+
+
+def boom(trial: hd.Trial) -> float:
+    trial.suggest_float("x", 0.0, 1.0)
+    raise ValueError("objective exploded on the worker")
+
+
+def slow(trial: hd.Trial) -> float:
+    x = trial.suggest_float("x", -1.0, 1.0)
+    trial.set_user_attr("pid", os.getpid())
+    time.sleep(0.15)
+    return x * x
+
+
+def gpu_probe(trial: hd.Trial) -> float:
+    """Records which devices the trial saw and when it ran."""
+    trial.suggest_float("x", 0.0, 1.0)
+    start = time.time()
+    time.sleep(0.3)
+    trial.set_user_attr("cuda", os.environ.get("CUDA_VISIBLE_DEVICES"))
+    trial.set_user_attr("span", [start, time.time()])
+    return 0.0
