@@ -39,6 +39,7 @@ The storage is --storage URL if given, else ${ENV_STORAGE}, else {DEFAULT_STORAG
   hyperdial trials demo --format csv > demo.csv
   hyperdial best demo
   hyperdial --storage postgresql+psycopg://user@host/db delete old-study --yes
+  hyperdial worker demo --objective train:objective --n-trials 100 --n-trials-scope study
 """
 
 
@@ -83,6 +84,18 @@ def _cmd_demo(args: argparse.Namespace, storage: str) -> int:
     )
 
 
+def _cmd_worker(args: argparse.Namespace, storage: str) -> int:
+    from hyperdial.cli.worker import cmd_worker
+
+    return cmd_worker(args, storage)
+
+
+def _worker_arguments(p: argparse.ArgumentParser) -> None:
+    from hyperdial.cli.worker import add_arguments
+
+    add_arguments(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; each subcommand stores its handler in `func`.
 
@@ -124,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("delete", cmd_delete, "delete a study and all its trials")
     p.add_argument("study", metavar="STUDY", help="study name")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+    p = add("worker", _cmd_worker, "run trials of an existing study (start one per core / machine)")
+    _worker_arguments(p)
 
     p = add("demo", _cmd_demo, "tune an SVC on scikit-learn's digits data set (needs hyperdial[demo])")
     p.add_argument(

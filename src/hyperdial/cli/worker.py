@@ -1,0 +1,81 @@
+"""`hyperdial worker STUDY --objective module:function`: join a study from any machine.
+
+Workers cooperate through the storage (PostgreSQL across machines, SQLite on one):
+each asks for trials, runs the objective, records results. Start as many as you
+like, anywhere the storage is reachable; with `--n-trials-scope study` they stop
+together when the study reaches its total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import hyperdial as hd
+from hyperdial.cli.commands import CommandError
+
+
+def load_objective(spec: str) -> Callable[..., Any]:
+    """Import `module:function` (the current directory is searched first), as a value, never as code.
+
+    >>> load_objective("math:sqrt")(9.0)
+    3.0
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise CommandError(f"--objective must look like module:function, got {spec!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise CommandError(f"cannot import module {module_name!r} for --objective: {exc}") from None
+    func = module
+    for part in attr.split("."):
+        func = getattr(func, part, None)  # type: ignore[assignment]
+        if func is None:
+            raise CommandError(f"module {module_name!r} has no {attr!r} for --objective")
+    if not callable(func):
+        raise CommandError(f"--objective {spec!r} is not callable")
+    return func  # type: ignore[return-value]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("study", metavar="STUDY", help="name of an existing study")
+    p.add_argument("--objective", required=True, metavar="MODULE:FUNCTION",
+                   help="the objective, e.g. train:objective (imported from the current directory or sys.path)")
+    p.add_argument("--n-trials", type=int, default=None, metavar="N", help="trials to run (default: until stopped)")
+    p.add_argument("--n-trials-scope", choices=("call", "study"), default="call",
+                   help="count N for this worker (call) or for the whole study (study)")
+    p.add_argument("--timeout", type=float, default=None, metavar="S", help="stop starting trials after S seconds")
+    p.add_argument("--sampler", default=None, metavar="NAME", help="a sampler of hd.samplers, e.g. QMC")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="seed of the sampler")
+    p.add_argument("--catch", action="store_true", help="record failing trials and go on (default: stop)")
+    p.add_argument("--progress", action="store_true", help="show a progress bar")
+
+
+def cmd_worker(args: argparse.Namespace, storage: str) -> int:
+    """Run trials of STUDY until the budget, the timeout or SIGTERM (exit 143, trial recorded)."""
+    func = load_objective(args.objective)
+    sampler = None
+    if args.sampler is not None:
+        cls = getattr(hd.samplers, args.sampler, None)
+        if not isinstance(cls, type):
+            names = sorted(n for n in hd.samplers.__all__ if n != "Sampler")
+            raise CommandError(f"unknown sampler {args.sampler!r}; choose one of {', '.join(names)}")
+        sampler = cls(seed=args.seed)
+    study = hd.load_study(study_name=args.study, storage=storage, sampler=sampler,
+                          seed=args.seed if sampler is None else None)
+    study.optimize(
+        func,
+        n_trials=args.n_trials,
+        timeout=args.timeout,
+        n_trials_scope=args.n_trials_scope,
+        catch=(Exception,) if args.catch else (),
+        show_progress_bar=args.progress,
+    )
+    return 0
