@@ -39,7 +39,7 @@ def test_workers_share_a_study_toward_its_total(tmp_path: Path) -> None:
     procs = [_worker(tmp_path, url, "--objective", "train:objective", "--n-trials", "30", "--n-trials-scope", "study",
                      "--sampler", "QMC", "--seed", "3") for _ in range(3)]
     for p in procs:
-        out, err = p.communicate(timeout=180)
+        _, err = p.communicate(timeout=180)
         assert p.returncode == 0, err
     trials = hd.load_study(study_name="shared", storage=url).trials
     complete = [t for t in trials if t.state == TrialState.COMPLETE]

@@ -41,7 +41,7 @@ def load_objective(spec: str) -> Callable[..., Any]:
             raise CommandError(f"module {module_name!r} has no {attr!r} for --objective")
     if not callable(func):
         raise CommandError(f"--objective {spec!r} is not callable")
-    return func  # type: ignore[return-value]
+    return func
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
