@@ -30,7 +30,7 @@ def boom(trial: hd.Trial) -> float:
 def slow(trial: hd.Trial) -> float:
     x = trial.suggest_float("x", -1.0, 1.0)
     trial.set_user_attr("pid", os.getpid())
-    time.sleep(0.15)
+    time.sleep(0.04)
     return x * x
 
 

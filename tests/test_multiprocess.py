@@ -52,6 +52,19 @@ def test_four_processes_fifty_trials_each(kind: str, tmp_path: Path, request: py
     assert all(t.intermediate_values == {0: t.params["x"]} for t in trials)
 
 
+def test_eight_processes_on_one_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/eight.db"
+    hd.create_study(study_name="race", storage=url)
+    procs = [_spawn(WORKER, url, "race", "25") for _ in range(8)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()
+        assert b"locked" not in err.lower() and b"Traceback" not in err, err.decode()
+    trials = hd.load_study(study_name="race", storage=url).trials
+    assert sorted(t.number for t in trials) == list(range(200))
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+
+
 KILLED = textwrap.dedent(
     """
     import logging, os, sys, time
