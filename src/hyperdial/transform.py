@@ -24,7 +24,7 @@ import numpy as np
 from hyperdial.space import Categorical, Distribution, Float, Int
 
 
-def _numeric_bounds(dist: Float | Int) -> tuple[float, float]:
+def numeric_bounds(dist: Float | Int) -> tuple[float, float]:
     """Bounds in the (possibly log) coordinate that maps linearly to [0, 1]."""
     low, high = float(dist.low), float(dist.high)
     if isinstance(dist, Int):
@@ -59,7 +59,7 @@ def decode(dist: Distribution, u: float) -> Any:
         n = len(dist.choices)
         return dist.choices[min(int(u * n), n - 1)]
     assert isinstance(dist, (Float, Int))
-    lo, hi = _numeric_bounds(dist)
+    lo, hi = numeric_bounds(dist)
     v = lo + min(max(float(u), 0.0), 1.0) * (hi - lo)
     return round_to_space(dist, math.exp(v) if dist.log else v)
 
@@ -91,7 +91,7 @@ class UnitTransform:
                     x[start] = (idx + 0.5) / len(dist.choices)
             else:
                 assert isinstance(dist, (Float, Int))
-                lo, hi = _numeric_bounds(dist)
+                lo, hi = numeric_bounds(dist)
                 v = math.log(value) if dist.log else float(value)
                 x[start] = 0.5 if hi == lo else (v - lo) / (hi - lo)
         return x
