@@ -14,9 +14,9 @@ from hyperdial.study import Study, check_plugins
 
 
 def _default_sampler(seed: int | None) -> Any:
-    from hyperdial.samplers import Random
+    from hyperdial.samplers import Auto
 
-    return Random(seed=seed)
+    return Auto(seed=seed)
 
 
 def _default_pruner() -> Any:

@@ -1,9 +1,12 @@
 """Samplers propose parameter values.
 
-`Random`, `Grid`, `QMC` (quasi-random), `TPE` (tree-structured Parzen estimator), `CMAES` (evolution strategy for numeric
-spaces), `NSGA2` (multi-objective genetic algorithm).
+`Auto` (the default: picks one of the others from the history), `Random`, `Grid`,
+`QMC` (quasi-random), `TPE` (tree-structured Parzen estimator), `GP`
+(Gaussian-process BO), `CMAES` (evolution strategy for numeric spaces), `NSGA2`
+(multi-objective genetic algorithm).
 """
 
+from hyperdial.samplers.auto import Auto
 from hyperdial.samplers.base import Sampler
 from hyperdial.samplers.cmaes import CMAES
 from hyperdial.samplers.grid import Grid
@@ -12,4 +15,13 @@ from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 from hyperdial.samplers.tpe import TPE
 
-__all__ = ["CMAES", "NSGA2", "TPE", "Grid", "QMC", "Random", "Sampler"]
+__all__ = ["Auto", "CMAES", "GP", "NSGA2", "TPE", "Grid", "QMC", "Random", "Sampler"]
+
+
+def __getattr__(name: str) -> object:
+    # GP needs scipy at import time; loading it on first use keeps `import hyperdial` light.
+    if name == "GP":
+        from hyperdial.samplers.gp import GP
+
+        return GP
+    raise AttributeError(f"module 'hyperdial.samplers' has no attribute {name!r}")

@@ -1,0 +1,290 @@
+"""`GP`: Gaussian-process Bayesian optimisation over mixed spaces (the sampler; the math is in the sibling modules)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import threading
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hyperdial.exceptions import invalid
+from hyperdial.history import History
+from hyperdial.samplers.base import check_seed, trial_rng
+from hyperdial.samplers.gp import model
+from hyperdial.samplers.gp.acquisition import Acquisition
+from hyperdial.samplers.gp.encoding import Encoding
+from hyperdial.samplers.gp.kernel import Embedding
+from hyperdial.samplers.gp.optim import optimize
+from hyperdial.samplers.qmc import QMC
+from hyperdial.samplers.random import Random
+from hyperdial.space import Distribution
+from hyperdial.trial import FrozenTrial
+
+_logger = logging.getLogger("hyperdial")
+
+MAX_FIT_POINTS = 300  # beyond this, hyperparameters are fitted on a subset (the posterior uses every point)
+COLD_FIT_POINTS = 100
+COLD_MAXITER = 200
+WARM_MAXITER = 30
+PAREGO_RHO = 0.05
+N_INCUMBENTS = 5
+OUTLIER_IQRS = 3.0
+
+
+class OutputTransform:
+    """Squash outliers, then standardise: a monotone map fitted on observed values.
+
+    Values (to maximise) more than 3 interquartile ranges below the lower quartile
+    are pulled into one more interquartile range below that bound, smoothly and in
+    order (lo - s (1 - exp(-(lo - v) / s))), so one diverged run does not flatten
+    the rest of the data; the good tail is left alone, since it is where the model
+    needs resolution. Then (y - mean) / std, with std = 1 for flat data.
+    """
+
+    def __init__(self, values: np.ndarray) -> None:
+        q1, q3 = np.percentile(values, [25.0, 75.0])
+        spread = q3 - q1
+        if spread <= 0:
+            spread = float(np.std(values))
+        self.lo, self.spread = q1 - OUTLIER_IQRS * spread, spread
+        squashed = self._squash(values)
+        self.mean = float(np.mean(squashed))
+        std = float(np.std(squashed))
+        self.std = std if std > 1e-12 * max(1.0, abs(self.mean)) else 1.0
+
+    def _squash(self, v: np.ndarray) -> np.ndarray:
+        if self.spread <= 0:
+            return np.asarray(v, dtype=float)
+        v = np.asarray(v, dtype=float)
+        s = self.spread
+        return np.where(v < self.lo, self.lo + s * np.expm1(-np.maximum(self.lo - v, 0.0) / s), v)
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        return (self._squash(values) - self.mean) / self.std
+
+
+def _fit_order(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Point indices in the order a subset for fitting hyperparameters takes them.
+
+    Interleaves the best points with a random permutation of the rest (one in
+    three from the top), so any prefix covers both the region that matters and
+    the whole space. Small data sets keep their order: every point is used.
+    """
+    n = len(y)
+    if n <= COLD_FIT_POINTS:
+        return np.arange(n)
+    by_value = np.argsort(-y, kind="stable")
+    n_top = n // 3
+    top, rest = by_value[:n_top], rng.permutation(by_value[n_top:])
+    out = np.empty(n, dtype=int)
+    k_top = np.arange(0, 3 * n_top, 3)[:n_top]
+    mask = np.zeros(n, dtype=bool)
+    mask[k_top] = True
+    out[mask] = top
+    out[~mask] = rest
+    return out
+
+
+_controller: Any = None
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS limited to one thread if threadpoolctl is installed: these matrices are small."""
+    global _controller
+    if _controller is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from threadpoolctl import ThreadpoolController
+
+                _controller = ThreadpoolController()
+        except Exception:  # noqa: BLE001 - optional: any failure means no limiting
+            _controller = False
+    if _controller is False:
+        yield
+        return
+    with _controller.limit(limits=1):
+        yield
+
+
+class GP:
+    """Gaussian-process Bayesian optimisation: Matern-5/2 with ARD, input warping, LogEI.
+
+    Each trial after `n_startup_trials` (quasi-random until then), the GP is fitted
+    to the COMPLETE trials of the joint space (hyperparameters by maximum a
+    posteriori, warm-started from the previous fit) and the next point maximises
+    log expected improvement. Integers and stepped floats are snapped to their
+    values and searched locally; categoricals use a Hamming-distance kernel and are
+    searched choice by choice. Running trials (other workers) enter the model as
+    "constant liars" with the worst value seen, so parallel proposals spread out.
+    Several objectives: one random Chebyshev scalarisation per trial (ParEGO,
+    Knowles 2006). Constraints (`trial.set_constraint`): one GP each; the
+    acquisition adds log P(feasible), or is that alone while nothing is feasible.
+    Parameters outside the joint space (conditional ones) are sampled at random.
+
+    Args:
+        seed: seeds the start-up points and each trial's acquisition search.
+        n_startup_trials: COMPLETE trials sampled quasi-randomly before the model is used.
+        deterministic_objective: fix the noise variance at a tiny value instead of learning it.
+        input_warping: learn a Kumaraswamy CDF warping of each numeric input.
+
+    >>> import hyperdial as hd
+    >>> study = hd.create_study(sampler=hd.samplers.GP(seed=0, n_startup_trials=4))
+    >>> study.optimize(lambda t: (t.suggest_float("x", -2, 2) - 1) ** 2, n_trials=12, show_progress_bar=False)
+    >>> abs(study.best_params["x"] - 1) < 0.2
+    True
+    """
+
+    joint_sampling = True
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        n_startup_trials: int = 10,
+        deterministic_objective: bool = False,
+        input_warping: bool = True,
+    ) -> None:
+        if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, (int, np.integer)) or n_startup_trials < 0:
+            raise invalid("n_startup_trials", "must be an int >= 0", n_startup_trials)
+        if not isinstance(deterministic_objective, bool):
+            raise invalid("deterministic_objective", "must be a bool", deterministic_objective)
+        if not isinstance(input_warping, bool):
+            raise invalid("input_warping", "must be a bool", input_warping)
+        self.seed = check_seed(seed)
+        self.n_startup_trials = int(n_startup_trials)
+        self.deterministic_objective = deterministic_objective
+        self.input_warping = input_warping
+        self._startup = QMC(seed=self.seed)
+        self._random = Random(seed=self.seed)
+        self._lock = threading.Lock()
+        self._logged: set[str] = set()
+        self._space_key: Any = None
+        self._encoding: Encoding | None = None
+        self._rows: dict[int, np.ndarray] = {}  # trial number -> encoded point (finished trials never change)
+        self._theta: dict[str, np.ndarray] = {}  # warm starts per model role
+
+    def __repr__(self) -> str:
+        return f"GP(seed={self.seed}, n_startup_trials={self.n_startup_trials})"
+
+    # -- entry point ---------------------------------------------------------------
+    def sample(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
+        if not space:
+            return {}
+        if dict(space) != history.joint_space():
+            self._log_fallback(space)
+            return self._random.sample(history, trial, space)
+        if len(history.complete) < max(self.n_startup_trials, 1):
+            return self._startup.sample(history, trial, space)
+        with _one_blas_thread():
+            return self._propose(history, trial, space)
+
+    def _log_fallback(self, space: Mapping[str, Distribution]) -> None:
+        with self._lock:
+            new = [n for n in space if n not in self._logged]
+            self._logged.update(new)
+        if new:
+            _logger.info("GP samples %s at random: outside the joint search space (logged once)", new)
+
+    # -- data ----------------------------------------------------------------------
+    def _encode(self, space: Mapping[str, Distribution], trials: Sequence[FrozenTrial]) -> tuple[Encoding, np.ndarray]:
+        key = tuple((k, space[k]) for k in space)
+        with self._lock:
+            if key != self._space_key or self._encoding is None:
+                self._space_key, self._encoding, self._rows, self._theta = key, Encoding(space), {}, {}
+            enc, rows = self._encoding, self._rows
+        out = np.empty((len(trials), enc.dim))
+        for i, t in enumerate(trials):
+            row = rows.get(t.number) if t.state.is_finished() else None
+            if row is None:
+                row = enc.encode(t.params)
+                if t.state.is_finished():
+                    rows[t.number] = row
+            out[i] = row
+        return enc, out
+
+    def _fit(self, role: str, enc: Embedding, layout: model.Layout, x: np.ndarray, y: np.ndarray,
+             rng: np.random.Generator) -> model.Posterior:
+        """Hyperparameters for one model (warm-started from this role's last fit), then the posterior on all points."""
+        with self._lock:
+            theta = self._theta.get(role)
+        order = _fit_order(y, rng)
+        if theta is None and len(y) > COLD_FIT_POINTS:
+            # A cold fit on a small subset first: most of the iterations, at a fraction of the cost.
+            sub = order[:COLD_FIT_POINTS]
+            theta = model.fit(enc, x[sub], y[sub], layout, None, maxiter=COLD_MAXITER)
+        sub = order[:MAX_FIT_POINTS]
+        theta = model.fit(enc, x[sub], y[sub], layout, theta, maxiter=WARM_MAXITER if theta is not None else COLD_MAXITER)
+        with self._lock:
+            self._theta[role] = theta
+        return model.Posterior(enc, x, y, model.Hyper.from_theta(theta, layout))
+
+    # -- proposal ------------------------------------------------------------------
+    def _propose(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
+        complete = history.complete
+        enc, x = self._encode(space, complete)
+        if enc.dim == 0:
+            return enc.decode(np.zeros(0))
+        rng = trial_rng(self.seed, trial.number)
+        emb = Embedding(enc.cat_sizes)
+        layout = model.Layout(enc.dim, len(emb.numeric), not self.deterministic_objective, self.input_warping)
+
+        f = self._objective_values(history, complete, rng)  # to maximise
+        if np.ptp(f) == 0.0 and all(t.constraints is None for t in complete):
+            # Every value the same: nothing to model yet, keep filling the space.
+            return self._startup.sample(history, trial, space)
+        y = OutputTransform(f)(f)
+        obj = self._fit("objective", emb, layout, x, y, rng)
+
+        feasible = np.array([t.feasible for t in complete])
+        constraints = self._constraint_models(complete, emb, layout, x, rng)
+        if feasible.any():
+            best = float(np.max(y[feasible]))
+            ranking = np.where(feasible, y, -np.inf)
+        else:
+            best = math.inf
+            ranking = -np.array([t.violation for t in complete])
+
+        running = [t for t in history.running if t.number != trial.number
+                   and all(t.distributions.get(k) == d for k, d in space.items())]
+        if running and feasible.any():
+            _, xr = self._encode(space, running)
+            obj = obj.condition(xr, np.full(len(running), float(np.min(y))))  # constant liar: the worst value
+        acq = Acquisition(obj if feasible.any() else None, best, constraints)
+        incumbents = x[np.argsort(-ranking, kind="stable")[:N_INCUMBENTS]]
+        point, _ = optimize(acq, enc, rng, incumbents, obj.hp.lengthscales)
+        return enc.decode(point)
+
+    def _objective_values(self, history: History, complete: Sequence[FrozenTrial], rng: np.random.Generator) -> np.ndarray:
+        signs = np.array([-history.sign(i) for i in range(history.n_objectives)])
+        values = np.array([t.values for t in complete], dtype=float) * signs
+        if values.shape[1] == 1:
+            return values[:, 0]
+        # ParEGO: the augmented Chebyshev scalarisation of min-max normalised objectives, random weights.
+        lo, hi = values.min(axis=0), values.max(axis=0)
+        norm = (values - lo) / np.where(hi > lo, hi - lo, 1.0)
+        weights = rng.dirichlet(np.ones(values.shape[1]))
+        return np.min(weights * norm, axis=1) + PAREGO_RHO * (norm @ weights)
+
+    def _constraint_models(self, complete: Sequence[FrozenTrial], emb: Embedding, layout: model.Layout,
+                           x: np.ndarray, rng: np.random.Generator) -> list[tuple[model.Posterior, float]]:
+        lengths = [len(t.constraints) for t in complete if t.constraints is not None]
+        if not lengths:
+            return []
+        n_c = max(set(lengths), key=lengths.count)
+        keep = [i for i, t in enumerate(complete) if t.constraints is not None and len(t.constraints) == n_c]
+        if len(keep) < 2:
+            return []
+        c = np.array([complete[i].constraints for i in keep], dtype=float)
+        out = []
+        for k in range(n_c):
+            transform = OutputTransform(c[:, k])
+            post = self._fit(f"constraint{k}", emb, layout, x[keep], transform(c[:, k]), rng)
+            out.append((post, float(transform(np.zeros(1))[0])))
+        return out
