@@ -1,0 +1,468 @@
+"""Benchmark problems for `samplers.py`: every one a define-by-run objective, minimised.
+
+A problem is two halves so that the harness can time the sampler apart from the
+objective: `suggest(trial) -> params` calls `trial.suggest_*` (the same code
+drives a hyperdial and an Optuna trial) and `evaluate(params) -> float` computes
+the value. Groups:
+
+- `synthetic`: Branin, Hartmann-6, Ackley-10, Rosenbrock-10, Styblinski-Tang-8, with
+  known optima (`f_opt`, `x_opt`). Ackley's box is shifted to [-15, 30]^10 so that its
+  optimum (the origin) is not the centre of the box, where CMA-ES starts its mean.
+- `bbob`: COCO's BBOB functions f1 (sphere), f8 (Rosenbrock), f15 (Rastrigin, rotated),
+  f21 (Gallagher, 101 peaks) in 2, 5 and 10 dimensions, instance 1, box [-5, 5]^d
+  (`pip install coco-experiment`). f_opt is the value at COCO's own optimum.
+- `sklearn`: an SVC on breast cancer whose parameters depend on the kernel; a
+  HistGradientBoosting classifier on (a 500-image subsample of) digits with a
+  conditional depth limit. Value = 1 - mean 3-fold CV accuracy. Optimum unknown.
+- `yahpo`: YAHPO Gym's rbv2_xgboost surrogate (conditional on the booster) on a few
+  OpenML tasks, at full fidelity (trainsize 1, repl 10). Value = 1 - accuracy, the
+  accuracy clipped to [0, 1]. Runs in its own venv through `yahpo_server.py`.
+
+Problems are built by name inside each worker process (`get_problem`); nothing
+here is pickled.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+YAHPO_SERVER = HERE / "yahpo_server.py"
+YAHPO_VENV = Path(os.environ.get("YAHPO_VENV", HERE / ".venv-yahpo"))
+YAHPO_DATA = Path(os.environ.get("YAHPO_DATA", HERE.parent.parent / "shared" / "benchdata" / "yahpo"))
+
+Params = dict[str, Any]
+
+
+@dataclass
+class Problem:
+    name: str
+    group: str
+    description: str
+    suggest: Callable[[Any], Params]
+    evaluate: Callable[[Params], float]
+    max_budget: int = 200  # cheap problems run to 200 trials, the sklearn ones to 100
+    n_ref: int = 1000  # random configurations whose median value is f_ref
+    known_opt: Callable[[], tuple[float, Params]] | None = None  # (f_opt, x_opt), None if unknown
+    unavailable: Callable[[], str | None] = field(default=lambda: None)  # why it cannot run here, or None
+
+
+# -- synthetic functions -------------------------------------------------------------
+def branin(x: np.ndarray) -> float:
+    x1, x2 = float(x[0]), float(x[1])
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+_H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+_H6_A = np.array(
+    [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
+)
+_H6_P = 1e-4 * np.array(
+    [
+        [1312, 1696, 5569, 124, 8283, 5886],
+        [2329, 4135, 8307, 3736, 1004, 9991],
+        [2348, 1451, 3522, 2883, 3047, 6650],
+        [4047, 8828, 8732, 5743, 1091, 381],
+    ]
+)
+
+
+def hartmann6(x: np.ndarray) -> float:
+    return float(-np.sum(_H6_ALPHA * np.exp(-np.sum(_H6_A * (np.asarray(x) - _H6_P) ** 2, axis=1))))
+
+
+def ackley(x: np.ndarray) -> float:
+    x = np.asarray(x, dtype=float)
+    return float(
+        -20 * math.exp(-0.2 * math.sqrt(np.mean(x**2))) - math.exp(np.mean(np.cos(2 * math.pi * x))) + 20 + math.e
+    )
+
+
+def rosenbrock(x: np.ndarray) -> float:
+    x = np.asarray(x, dtype=float)
+    return float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
+
+def styblinski_tang(x: np.ndarray) -> float:
+    x = np.asarray(x, dtype=float)
+    return float(0.5 * np.sum(x**4 - 16 * x**2 + 5 * x))
+
+
+_ST_X = -2.903534027771178  # argmin of 0.5 (x^4 - 16 x^2 + 5 x)
+_ST_F = 0.5 * (_ST_X**4 - 16 * _ST_X**2 + 5 * _ST_X)
+
+# name: (function, bounds per dimension, x_opt, f_opt)
+SYNTHETIC: dict[str, tuple[Callable[[np.ndarray], float], list[tuple[float, float]], list[float], float]] = {
+    "branin": (branin, [(-5.0, 10.0), (0.0, 15.0)], [math.pi, 2.275], 5 / (4 * math.pi)),
+    "hartmann6": (
+        hartmann6,
+        [(0.0, 1.0)] * 6,
+        [0.20168951265373836, 0.15001069271431358, 0.4768739727643224,
+         0.2753324306183083, 0.31165161837139, 0.6573005286132314],
+        -3.322368011415515,
+    ),
+    "ackley10": (ackley, [(-15.0, 30.0)] * 10, [0.0] * 10, 0.0),
+    "rosenbrock10": (rosenbrock, [(-5.0, 10.0)] * 10, [1.0] * 10, 0.0),
+    "styblinski_tang8": (styblinski_tang, [(-5.0, 5.0)] * 8, [_ST_X] * 8, 8 * _ST_F),
+}
+
+
+def _box_problem(
+    name: str, group: str, description: str, fn: Callable[[np.ndarray], float], bounds: list[tuple[float, float]],
+    known_opt: Callable[[], tuple[float, Params]], unavailable: Callable[[], str | None] = lambda: None,
+) -> Problem:
+    names = [f"x{i}" for i in range(len(bounds))]
+
+    def suggest(trial: Any) -> Params:
+        return {n: trial.suggest_float(n, lo, hi) for n, (lo, hi) in zip(names, bounds)}
+
+    def evaluate(params: Params) -> float:
+        return fn(np.array([params[n] for n in names], dtype=float))
+
+    return Problem(name, group, description, suggest, evaluate, known_opt=known_opt, unavailable=unavailable)
+
+
+def _synthetic(name: str) -> Problem:
+    fn, bounds, x_opt, f_opt = SYNTHETIC[name]
+    opt = (float(f_opt), {f"x{i}": float(v) for i, v in enumerate(x_opt)})
+    d = len(bounds)
+    box = (f"[{bounds[0][0]:g}, {bounds[0][1]:g}]^{d}" if len(set(bounds)) == 1
+           else " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in bounds))
+    desc = f"{name}: {d}-d, box {box}, f_opt {f_opt:.6g}"
+    return _box_problem(name, "synthetic", desc, fn, bounds, lambda: opt)
+
+
+# -- COCO BBOB -------------------------------------------------------------------------
+BBOB_FUNCTIONS = {1: "sphere", 8: "Rosenbrock", 15: "Rastrigin (rotated)", 21: "Gallagher 101 peaks"}
+BBOB_DIMS = (2, 5, 10)
+
+
+def _cocoex_missing() -> str | None:
+    try:
+        import cocoex  # noqa: F401
+    except ImportError:
+        return "needs coco-experiment (pip install coco-experiment)"
+    return None
+
+
+@cache
+def bbob_problem(fid: int, dim: int, instance: int = 1) -> Any:
+    import cocoex
+
+    cocoex.log_level("warning")
+    suite = cocoex.Suite("bbob", "", f"dimensions:{dim} function_indices:{fid} instance_indices:{instance}")
+    problem = suite.get_problem_by_function_dimension_instance(fid, dim, instance)
+    _bbob_suites[(fid, dim, instance)] = suite  # keep the suite alive as long as the problem
+    return problem
+
+
+_bbob_suites: dict[tuple[int, int, int], Any] = {}
+
+
+@cache
+def bbob_optimum(fid: int, dim: int, instance: int = 1) -> tuple[float, list[float]]:
+    """(f_opt, x_opt) of a BBOB problem.
+
+    cocoex 2.8 exposes no f_opt (`final_target_fvalue1` is commented out of its
+    interface), but `Problem._best_parameter("print")` writes x_opt to
+    `._bbob_problem_best_parameter.txt` in the working directory; evaluate it there.
+    A fresh temporary directory per call keeps parallel workers apart.
+    """
+    problem = bbob_problem(fid, dim, instance)
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="hd-bbob-") as tmp:
+        os.chdir(tmp)
+        try:
+            problem._best_parameter("print")
+            x_opt = np.atleast_1d(np.loadtxt(os.path.join(tmp, "._bbob_problem_best_parameter.txt")))
+        finally:
+            os.chdir(cwd)
+    return float(problem(x_opt)), [float(v) for v in x_opt]
+
+
+def _bbob(fid: int, dim: int) -> Problem:
+    def fn(x: np.ndarray) -> float:
+        return float(bbob_problem(fid, dim)(x))
+
+    def opt() -> tuple[float, Params]:
+        f, x = bbob_optimum(fid, dim)
+        return f, {f"x{i}": v for i, v in enumerate(x)}
+
+    return _box_problem(
+        f"bbob_f{fid:02d}_d{dim}", "bbob", f"BBOB f{fid} {BBOB_FUNCTIONS[fid]}, {dim}-d, instance 1, box [-5, 5]",
+        fn, [(-5.0, 5.0)] * dim, opt, _cocoex_missing,
+    )
+
+
+# -- scikit-learn ----------------------------------------------------------------------
+def _sklearn_missing() -> str | None:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        return "needs scikit-learn"
+    return None
+
+
+def _cv_error(model: Any, X: np.ndarray, y: np.ndarray) -> float:
+    import warnings
+
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from threadpoolctl import threadpool_limits
+
+    # one thread, as every run in the harness: OpenMP threads fighting over two shared cores cost more than they give
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore")  # ConvergenceWarning from capped SVC iterations
+        acc = cross_val_score(model, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0)).mean()
+    return float(1.0 - acc)
+
+
+@cache
+def _breast_cancer() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    return X, y
+
+
+@cache
+def _digits(n: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    Xs, _, ys, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=0)
+    return Xs, ys
+
+
+def svc_suggest(trial: Any) -> Params:
+    kernel = trial.suggest_categorical("kernel", ["linear", "rbf", "poly", "sigmoid"])
+    p: Params = {"kernel": kernel, "C": trial.suggest_float("C", 1e-3, 1e3, log=True)}
+    if kernel != "linear":
+        p["gamma"] = trial.suggest_float("gamma", 1e-4, 10.0, log=True)
+    if kernel == "poly":
+        p["degree"] = trial.suggest_int("degree", 2, 5)
+    if kernel in ("poly", "sigmoid"):
+        p["coef0"] = trial.suggest_float("coef0", 0.0, 1.0)
+    return p
+
+
+def svc_evaluate(params: Params) -> float:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    X, y = _breast_cancer()
+    return _cv_error(make_pipeline(StandardScaler(), SVC(max_iter=20_000, **params)), X, y)
+
+
+def hgb_suggest(trial: Any) -> Params:
+    p: Params = {
+        "learning_rate": trial.suggest_float("learning_rate", 0.01, 1.0, log=True),
+        "max_iter": trial.suggest_int("max_iter", 2, 12),  # few boosting rounds: < ~0.3 s per evaluation
+        "max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 2, 16, log=True),
+        "min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, 64, log=True),
+        "l2_regularization": trial.suggest_float("l2_regularization", 1e-8, 10.0, log=True),
+        "max_features": trial.suggest_float("max_features", 0.2, 1.0),
+    }
+    if trial.suggest_categorical("depth", ["unlimited", "limited"]) == "limited":
+        p["max_depth"] = trial.suggest_int("max_depth", 2, 6)
+    return p
+
+
+def hgb_evaluate(params: Params) -> float:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X, y = _digits()
+    return _cv_error(HistGradientBoostingClassifier(early_stopping=False, random_state=0, **params), X, y)
+
+
+# -- YAHPO Gym (separate venv, JSON lines over a pipe) ---------------------------------
+# OpenML tasks whose surrogate stays in a believable range (`python benchmarks/samplers.py --check-yahpo`):
+# best of 1,000 random configurations below 0.999 accuracy and the smallest logloss in YAHPO's own statistics
+# above 0.05. 40499, 1461, 1590 and 40923 fail (surrogate accuracy 1.0, logloss about 0 or below), 12 is borderline.
+YAHPO_INSTANCES = ("16", "1501", "41143", "1487")
+YAHPO_CANDIDATES = ("16", "1501", "41143", "1487", "12", "40499", "1461", "1590", "40923")
+
+
+def yahpo_python() -> Path:
+    return YAHPO_VENV / "bin" / "python"
+
+
+def _yahpo_missing() -> str | None:
+    if not yahpo_python().exists():
+        return f"no YAHPO venv at {YAHPO_VENV} (run: bash benchmarks/setup_yahpo.sh)"
+    if not (YAHPO_DATA / "rbv2_xgboost").is_dir():
+        return f"no YAHPO surrogate data at {YAHPO_DATA} (set YAHPO_DATA)"
+    return None
+
+
+class YahpoClient:
+    """One `yahpo_server.py` subprocess, kept for the life of the worker process."""
+
+    def __init__(self, python: Path | None = None, data: Path | None = None) -> None:
+        python = python or yahpo_python()
+        env = dict(os.environ)
+        env["YAHPO_LOCAL_CONFIG"] = str(python.parent.parent / "yahpo_gym_config.yaml")
+        env["OMP_NUM_THREADS"] = "1"
+        self._proc = subprocess.Popen(  # an argument list: no shell, no string built from values
+            [str(python), str(YAHPO_SERVER), "--data", str(data or YAHPO_DATA)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        )
+
+    def request(self, req: dict[str, Any]) -> dict[str, Any]:
+        proc = self._proc
+        if proc.stdin is None or proc.stdout is None or proc.poll() is not None:
+            raise RuntimeError("the YAHPO server is not running")
+        proc.stdin.write(json.dumps(req) + "\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(
+                f"the YAHPO server exited (code {proc.poll()}); try: {yahpo_python()} {YAHPO_SERVER} --self-test"
+            )
+        reply: dict[str, Any] = json.loads(line)
+        if not reply.get("ok"):
+            raise RuntimeError(f"YAHPO server error: {reply.get('error')}")
+        return reply
+
+    def evaluate(self, scenario: str, instance: str, config: Params) -> dict[str, float]:
+        result: dict[str, float] = self.request(
+            {"op": "eval", "scenario": scenario, "instance": instance, "config": config}
+        )["result"]
+        return result
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            try:
+                self.request({"op": "quit"})
+            except (RuntimeError, OSError, ValueError):
+                pass
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+_client: YahpoClient | None = None
+
+
+def yahpo_logloss_min(instance: str) -> float:
+    """The smallest logloss YAHPO's statistics file records for an rbv2_xgboost instance."""
+    import csv
+
+    with open(YAHPO_DATA / "global_statistics" / "instance_target_statistics.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if (row["scenario"], row["instance"], row["metric"], row["statistic"]) == (
+                "rbv2_xgboost", instance, "logloss", "min"
+            ):
+                return float(row["value"])
+    raise KeyError(instance)
+
+
+def yahpo_client() -> YahpoClient:
+    global _client
+    if _client is None:
+        _client = YahpoClient()
+        atexit.register(_client.close)
+    return _client
+
+
+def xgboost_suggest(trial: Any) -> Params:
+    """rbv2_xgboost's space (its config_space.json), booster-dependent, as define-by-run."""
+    booster = trial.suggest_categorical("booster", ["gblinear", "gbtree", "dart"])
+    p: Params = {
+        "booster": booster,
+        "nrounds": trial.suggest_int("nrounds", 7, 2981, log=True),
+        "lambda": trial.suggest_float("lambda", math.exp(-7), math.exp(7), log=True),
+        "alpha": trial.suggest_float("alpha", math.exp(-7), math.exp(7), log=True),
+        "subsample": trial.suggest_float("subsample", 0.1, 1.0),
+        "num.impute.selected.cpo": trial.suggest_categorical("impute", ["impute.mean", "impute.median", "impute.hist"]),
+    }
+    if booster in ("gbtree", "dart"):
+        p["eta"] = trial.suggest_float("eta", math.exp(-7), 1.0, log=True)
+        p["gamma"] = trial.suggest_float("gamma", math.exp(-10), math.exp(2), log=True)
+        p["max_depth"] = trial.suggest_int("max_depth", 1, 15)
+        p["min_child_weight"] = trial.suggest_float("min_child_weight", math.exp(1), math.exp(5), log=True)
+        p["colsample_bytree"] = trial.suggest_float("colsample_bytree", 0.01, 1.0)
+        p["colsample_bylevel"] = trial.suggest_float("colsample_bylevel", 0.01, 1.0)
+    if booster == "dart":
+        p["rate_drop"] = trial.suggest_float("rate_drop", 0.0, 1.0)
+        p["skip_drop"] = trial.suggest_float("skip_drop", 0.0, 1.0)
+    return p
+
+
+def _xgboost(instance: str) -> Problem:
+    def evaluate(params: Params) -> float:
+        config = dict(params, trainsize=1.0, repl=10, task_id=instance)
+        acc = yahpo_client().evaluate("rbv2_xgboost", instance, config)["acc"]
+        return 1.0 - min(1.0, max(0.0, acc))  # a surrogate can predict outside [0, 1]: clip
+
+    return Problem(
+        f"yahpo_xgb_{instance}", "yahpo", f"YAHPO rbv2_xgboost, OpenML task {instance}, 1 - acc, full fidelity",
+        xgboost_suggest, evaluate, n_ref=1000, unavailable=_yahpo_missing,
+    )
+
+
+# -- registry --------------------------------------------------------------------------
+def _build() -> dict[str, Callable[[], Problem]]:
+    from functools import partial
+
+    reg: dict[str, Callable[[], Problem]] = {name: partial(_synthetic, name) for name in SYNTHETIC}
+    for fid in BBOB_FUNCTIONS:
+        for dim in BBOB_DIMS:
+            reg[f"bbob_f{fid:02d}_d{dim}"] = partial(_bbob, fid, dim)
+    reg["svc_cancer"] = lambda: Problem(
+        "svc_cancer", "sklearn", "SVC on breast cancer, kernel-dependent parameters, 1 - 3-fold CV accuracy",
+        svc_suggest, svc_evaluate, max_budget=100, n_ref=200, unavailable=_sklearn_missing,
+    )
+    reg["hgb_digits"] = lambda: Problem(
+        "hgb_digits", "sklearn", "HistGradientBoosting on 500 digits, conditional max_depth, 1 - 3-fold CV accuracy",
+        hgb_suggest, hgb_evaluate, max_budget=100, n_ref=100, unavailable=_sklearn_missing,
+    )
+    for inst in YAHPO_INSTANCES:
+        reg[f"yahpo_xgb_{inst}"] = partial(_xgboost, inst)
+    return reg
+
+
+PROBLEMS = _build()
+GROUPS = ("synthetic", "bbob", "sklearn", "yahpo")
+
+
+@cache
+def get_problem(name: str) -> Problem:
+    if name not in PROBLEMS:
+        raise KeyError(f"unknown problem {name!r}; known: {', '.join(PROBLEMS)}")
+    return PROBLEMS[name]()
+
+
+def select_problems(spec: str) -> list[str]:
+    """Comma-separated problem names, group names or 'all' -> problem names, in registry order."""
+    wanted: list[str] = []
+    for tok in [t.strip() for t in spec.split(",") if t.strip()]:
+        if tok == "all":
+            wanted.extend(PROBLEMS)
+        elif tok in GROUPS:
+            wanted.extend(n for n in PROBLEMS if get_problem(n).group == tok)
+        elif tok in PROBLEMS:
+            wanted.append(tok)
+        else:
+            sys.exit(f"unknown problem or group {tok!r}; groups: {', '.join(GROUPS)}; problems: {', '.join(PROBLEMS)}")
+    return list(dict.fromkeys(wanted))

@@ -1,0 +1,464 @@
+"""Sampler quality: hyperdial's samplers side by side with Optuna 5's.
+
+Every (problem, sampler, seed) is one run: a fresh in-memory study driven by
+ask/tell to the problem's largest budget (200 trials for the cheap problems, 100
+for the scikit-learn ones), recording the best value so far after each trial and
+the time spent outside the objective (ask + the `suggest_*` calls + tell: the
+sampler's and the framework's time). The scores are read at 25, 50, 100 and 200
+trials from that one run. Runs are independent and spread over a process pool;
+every run is single-threaded (OMP/BLAS/torch limited to one thread).
+
+Scores (see `sampler_report.py`): normalised regret (best - f_opt) / (f_ref - f_opt)
+with f_ref the median of 1,000 (sklearn: 100-200) random configurations of the
+problem and f_opt the known optimum, or for the problems without one the best value
+ever seen in the results file; the average rank of the samplers per
+problem x seed x budget; and milliseconds per trial outside the objective.
+
+Reproduce (see docs/benchmarks.md, "Sampler quality", for the numbers):
+
+    pip install -e '.[bench]' && pip install coco-experiment torch
+    bash benchmarks/setup_yahpo.sh                      # optional: the YAHPO Gym problems
+    python benchmarks/samplers.py --quick               # a smoke run, about 2 minutes
+    python benchmarks/samplers.py                       # everything: hours (resumable)
+    python benchmarks/samplers.py --problems synthetic --samplers hd:TPE,optuna:TPE --seeds 5 --budget 100
+    python benchmarks/samplers.py --report-only --write-docs
+
+Results go to benchmarks/results/samplers.json (git-ignored). Runs already there
+are skipped, so an interrupted run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+
+if __name__ == "__main__":  # before numpy is imported: one thread per run (inherited by the workers)
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
+import argparse
+import datetime as _dt
+import importlib.util
+import json
+import logging
+import math
+import platform
+import shlex
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_problems as bp
+import sampler_report as report
+
+DEFAULT_OUT = HERE / "results" / "samplers.json"
+QUICK_OUT = HERE / "results" / "samplers-quick.json"
+BUDGETS = (25, 50, 100, 200)
+REF_SEED = 20240601  # seeds the random sample behind f_ref (hyperdial's Random sampler)
+
+# name -> (library, attribute, note). hyperdial's are looked up lazily: a sampler that
+# has not landed yet is skipped with a note instead of breaking the harness.
+SAMPLERS: dict[str, tuple[str, str, str]] = {
+    "hd:Auto": ("hyperdial", "Auto", "hyperdial's default"),
+    "hd:TPE": ("hyperdial", "TPE", ""),
+    "hd:GP": ("hyperdial", "GP", ""),
+    "hd:CMAES": ("hyperdial", "CMAES", ""),
+    "hd:QMC": ("hyperdial", "QMC", "scrambled Sobol"),
+    "hd:Random": ("hyperdial", "Random", ""),
+    "optuna:TPE": ("optuna", "TPESampler", "Optuna 5's default: multivariate, constant liar"),
+    "optuna:GP": ("optuna", "GPSampler", "needs torch"),
+    "optuna:CMAES": ("optuna", "CmaEsSampler", ""),
+    "optuna:Random": ("optuna", "RandomSampler", ""),
+}
+QUICK = {
+    "problems": "branin,hartmann6,bbob_f15_d5,svc_cancer,yahpo_xgb_16",
+    "seeds": 2,
+    "budget": 25,
+}
+
+
+# -- samplers ------------------------------------------------------------------------
+def resolve_sampler(name: str) -> tuple[Callable[[int], Any] | None, str]:
+    """(factory seed -> sampler, '') or (None, why it is not available)."""
+    if name not in SAMPLERS:
+        return None, f"unknown sampler (known: {', '.join(SAMPLERS)})"
+    lib, attr, _ = SAMPLERS[name]
+    if lib == "hyperdial":
+        import hyperdial as hd
+
+        cls = getattr(hd.samplers, attr, None)
+        if cls is None:
+            return None, f"hyperdial.samplers.{attr} does not exist yet"
+        return (lambda seed: cls(seed=seed)), ""
+    if importlib.util.find_spec("optuna") is None:
+        return None, "optuna is not installed"
+    if attr == "GPSampler" and importlib.util.find_spec("torch") is None:
+        return None, "Optuna's GPSampler needs torch (pip install torch)"
+    import optuna
+
+    ocls = getattr(optuna.samplers, attr)
+    return (lambda seed: ocls(seed=seed)), ""
+
+
+def select_samplers(spec: str) -> list[str]:
+    names: list[str] = []
+    for tok in [t.strip() for t in spec.split(",") if t.strip()]:
+        if tok == "all":
+            names.extend(SAMPLERS)
+        elif tok in ("hd", "optuna"):
+            names.extend(n for n in SAMPLERS if n.startswith(tok + ":"))
+        else:
+            names.append(tok)
+    return list(dict.fromkeys(names))
+
+
+# -- one run, in a worker process ----------------------------------------------------
+def _init_worker() -> None:
+    warnings.filterwarnings("ignore")
+    import hyperdial as hd
+
+    hd.set_verbosity(logging.ERROR)
+    if importlib.util.find_spec("optuna") is not None:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:
+        pass
+
+
+def _study(sampler_name: str, sampler: Any) -> Any:
+    if sampler_name.startswith("hd:"):
+        import hyperdial as hd
+
+        return hd.create_study(sampler=sampler, pruner=hd.pruners.Nop())
+    import optuna
+
+    return optuna.create_study(sampler=sampler, pruner=optuna.pruners.NopPruner())
+
+
+def _limit_torch() -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
+def run_one(problem_name: str, sampler_name: str, seed: int, budget: int) -> dict[str, Any]:
+    """Optimise one problem with one sampler; the curve of best values and the time outside the objective."""
+    record: dict[str, Any] = {"kind": "run", "problem": problem_name, "sampler": sampler_name, "seed": seed,
+                              "budget": budget}
+    t_start = time.perf_counter()
+    try:
+        problem = bp.get_problem(problem_name)
+        record["group"] = problem.group
+        record["f_opt"] = problem.known_opt()[0] if problem.known_opt else None
+        factory, why = resolve_sampler(sampler_name)
+        if factory is None:
+            raise RuntimeError(why)
+        study = _study(sampler_name, factory(seed))
+        _limit_torch()
+        clock = time.perf_counter
+        best = math.inf
+        curve: list[float | None] = []
+        overhead: list[float] = []
+        objective_s = 0.0
+        for _ in range(budget):
+            t0 = clock()
+            trial = study.ask()
+            params = problem.suggest(trial)
+            t1 = clock()
+            value = float(problem.evaluate(params))
+            t2 = clock()
+            if math.isfinite(value):
+                study.tell(trial, value)
+                best = min(best, value)
+            else:  # does not happen with these problems; keep the loop honest if it does
+                study.tell(trial, None)
+            t3 = clock()
+            _limit_torch()
+            objective_s += t2 - t1
+            overhead.append(round((t1 - t0) + (t3 - t2), 7))
+            curve.append(float(f"{best:.12g}") if math.isfinite(best) else None)
+        record.update(best=curve, overhead=overhead, objective_s=round(objective_s, 4), error=None)
+    except Exception:  # noqa: BLE001 - a failed run is recorded (and redone next time), the others go on
+        record["error"] = traceback.format_exc(limit=8)
+    record["wall_s"] = round(time.perf_counter() - t_start, 3)
+    record["loadavg"] = list(os.getloadavg())
+    record["finished"] = _dt.datetime.now().isoformat(timespec="seconds")
+    return record
+
+
+def reference(problem_name: str, n: int) -> dict[str, Any]:
+    """f_ref: the median value of n random configurations (hyperdial's Random sampler, fixed seed)."""
+    import numpy as np
+
+    record: dict[str, Any] = {"kind": "ref", "problem": problem_name, "n": n, "seed": REF_SEED}
+    t_start = time.perf_counter()
+    try:
+        import hyperdial as hd
+
+        problem = bp.get_problem(problem_name)
+        study = hd.create_study(sampler=hd.samplers.Random(seed=REF_SEED), pruner=hd.pruners.Nop())
+        values = []
+        for _ in range(n):
+            trial = study.ask()
+            v = float(problem.evaluate(problem.suggest(trial)))
+            study.tell(trial, v)
+            values.append(v)
+        arr = np.asarray(values)
+        record.update(
+            group=problem.group,
+            median=float(np.median(arr)),
+            min=float(arr.min()),
+            max=float(arr.max()),
+            f_opt=problem.known_opt()[0] if problem.known_opt else None,
+            error=None,
+        )
+    except Exception:  # noqa: BLE001 - recorded, redone next time
+        record["error"] = traceback.format_exc(limit=8)
+    record["wall_s"] = round(time.perf_counter() - t_start, 3)
+    return record
+
+
+def _cost(task: tuple[str, tuple[Any, ...]]) -> float:
+    """A rough relative duration, for scheduling only."""
+    kind, args = task
+    if kind == "ref":
+        return math.inf
+    problem, sampler, _, budget = args
+    weight = {"GP": 30.0, "Auto": 10.0, "TPE": 3.0}.get(sampler.split(":")[1], 1.0)
+    return budget * weight * (5.0 if bp.get_problem(problem).group == "sklearn" else 1.0)
+
+
+def _task(kind: str, *args: Any) -> dict[str, Any]:
+    return run_one(*args) if kind == "run" else reference(*args)
+
+
+# -- results file ----------------------------------------------------------------------
+def run_key(problem: str, sampler: str, seed: int) -> str:
+    return f"{problem}|{sampler}|{seed}"
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    if path.exists():
+        with open(path) as fh:
+            data: dict[str, Any] = json.load(fh)
+        data.setdefault("runs", {})
+        data.setdefault("references", {})
+        return data
+    return {"format": 1, "runs": {}, "references": {}}
+
+
+def save_results(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w") as fh:
+        json.dump(data, fh, separators=(",", ":"))
+    os.replace(tmp, path)
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    mem = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
+        with open("/proc/meminfo") as fh:
+            kb = int(next(ln.split()[1] for ln in fh if ln.startswith("MemTotal")))
+            mem = f"{kb / 2**20:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    versions = {}
+    for mod in ("hyperdial", "optuna", "numpy", "scipy", "torch", "sklearn", "cocoex"):
+        try:
+            versions[mod] = str(__import__(mod).__version__)
+        except Exception:  # noqa: BLE001 - an optional library that is missing or broken
+            versions[mod] = "-"
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "memory": mem, "os": platform.platform(terse=True),
+        "python": platform.python_version(), "versions": versions,
+    }
+
+
+# -- driver ---------------------------------------------------------------------------
+def _parse() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description="Sampler quality: hyperdial vs Optuna 5 (see the module docstring).")
+    ap.add_argument("--problems", default=None, help="comma list of problems or groups (%s) or 'all'" % ", ".join(bp.GROUPS))
+    ap.add_argument("--samplers", default=None, help="comma list of samplers, 'hd', 'optuna' or 'all' (default)")
+    ap.add_argument("--seeds", type=int, default=None, help="number of seeds, 0..N-1 (default 5)")
+    ap.add_argument("--budget", type=int, default=None, help="cap on trials per run (default: each problem's, 200 or 100)")
+    ap.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: %s" % QUICK)
+    ap.add_argument("--out", type=Path, default=None, help=f"results JSON (default {DEFAULT_OUT.relative_to(HERE.parent)})")
+    ap.add_argument("--rerun", default="", help="comma list of samplers (or 'all') whose stored runs are redone")
+    ap.add_argument("--report-only", action="store_true", help="run nothing; report what the results file holds")
+    ap.add_argument("--per-problem", action="store_true", help="also print a table per problem")
+    ap.add_argument("--write-docs", action="store_true", help="replace the 'Sampler quality' section of docs/benchmarks.md")
+    ap.add_argument("--docs-note", default="", help="a sentence put at the top of the docs section (e.g. 'partial run')")
+    ap.add_argument("--list", action="store_true", help="list problems and samplers with their availability")
+    ap.add_argument("--check-yahpo", action="store_true", help="the value-range check behind the YAHPO instances chosen")
+    return ap.parse_args()
+
+
+def _list() -> None:
+    print("problems:")
+    for name in bp.PROBLEMS:
+        p = bp.get_problem(name)
+        why = p.unavailable()
+        print(f"  {name:18s} {p.group:9s} {p.max_budget:4d}  {p.description}" + (f"  [unavailable: {why}]" if why else ""))
+    print("samplers:")
+    for name, (_, _, note) in SAMPLERS.items():
+        _, why = resolve_sampler(name)
+        print(f"  {name:14s} {note}" + (f"  [unavailable: {why}]" if why else ""))
+
+
+def _check_yahpo(n: int = 1000) -> None:
+    import numpy as np
+
+    import hyperdial as hd
+
+    why = bp._yahpo_missing()
+    if why:
+        sys.exit(why)
+    hd.set_verbosity(logging.ERROR)
+    client = bp.yahpo_client()
+    print(f"rbv2_xgboost, {n} random configurations at full fidelity (hyperdial Random, seed {REF_SEED})")
+    print("| task | median acc | best acc | min logloss (sample) | min logloss (YAHPO statistics) | used |")
+    print("|---|---|---|---|---|---|")
+    for inst in bp.YAHPO_CANDIDATES:
+        study = hd.create_study(sampler=hd.samplers.Random(seed=REF_SEED), pruner=hd.pruners.Nop())
+        acc, ll = [], []
+        for _ in range(n):
+            trial = study.ask()
+            r = client.evaluate("rbv2_xgboost", inst, dict(bp.xgboost_suggest(trial), trainsize=1.0, repl=10, task_id=inst))
+            acc.append(r["acc"])
+            ll.append(r["logloss"])
+            study.tell(trial, 1 - r["acc"])
+        print(f"| {inst} | {np.median(acc):.4f} | {max(acc):.4f} | {min(ll):.4f} | {bp.yahpo_logloss_min(inst):.4g} | "
+              f"{'yes' if inst in bp.YAHPO_INSTANCES else 'no'} |")
+
+
+def main() -> int:
+    args = _parse()
+    if args.list:
+        _list()
+        return 0
+    if args.check_yahpo:
+        _check_yahpo()
+        return 0
+    if args.quick:
+        args.problems = args.problems or QUICK["problems"]
+        args.seeds = args.seeds or QUICK["seeds"]
+        args.budget = args.budget or QUICK["budget"]
+        args.out = args.out or QUICK_OUT
+    args.problems = args.problems or "all"
+    args.samplers = args.samplers or "all"
+    args.seeds = 5 if args.seeds is None else args.seeds
+    args.out = args.out or DEFAULT_OUT
+    cap = args.budget or max(BUDGETS)
+
+    problems = []
+    for name in bp.select_problems(args.problems):
+        why = bp.get_problem(name).unavailable()
+        if why:
+            print(f"note: skipping problem {name}: {why}")
+        else:
+            problems.append(name)
+    samplers, missing = [], {}
+    for name in select_samplers(args.samplers):
+        factory, why = resolve_sampler(name)
+        if factory is None:
+            print(f"note: skipping sampler {name}: {why}")
+            missing[name] = why
+        else:
+            samplers.append(name)
+
+    data = load_results(args.out)
+    data["machine"] = machine()
+    todo: list[tuple[str, tuple[Any, ...]]] = []
+    rerun = set(select_samplers(args.rerun)) if args.rerun else set()
+    if not args.report_only:
+        for name in problems:
+            p = bp.get_problem(name)
+            ref = data["references"].get(name)
+            if ref is None or ref.get("error") or ref.get("n", 0) < p.n_ref:
+                todo.append(("ref", (name, p.n_ref)))
+        for name in problems:
+            budget = min(bp.get_problem(name).max_budget, cap)
+            for sampler in samplers:
+                for seed in range(args.seeds):
+                    old = data["runs"].get(run_key(name, sampler, seed))
+                    if old is None or old.get("error") or old.get("budget", 0) < budget or sampler in rerun:
+                        todo.append(("run", (name, sampler, seed, budget)))
+        todo.sort(key=_cost, reverse=True)  # references first, then the longest runs, so the pool ends together
+        done = len(problems) * len(samplers) * args.seeds - sum(t[0] == "run" for t in todo)
+        print(f"{len(problems)} problems x {len(samplers)} samplers x {args.seeds} seeds (budget cap {cap}): "
+              f"{done} runs already in {args.out}, {len(todo)} tasks to do with {args.workers} workers")
+        _run_pool(todo, data, args)
+
+    # report the selected samplers that have results for these problems (a run may predate a sampler's arrival)
+    have = {r["sampler"] for r in data["runs"].values() if r["problem"] in problems and not r.get("error")}
+    for name in select_samplers(args.samplers):
+        if name not in have and name not in missing:
+            missing[name] = f"no results in {args.out.name} yet"
+    samplers = [name for name in select_samplers(args.samplers) if name in have]
+    command = "python benchmarks/samplers.py " + " ".join(shlex.quote(a) for a in _run_args(sys.argv[1:]))
+    text = report.render(data, problems=problems, samplers=samplers, seeds=args.seeds, budgets=BUDGETS,
+                         missing=missing, per_problem=args.per_problem)
+    print(text)
+    if args.write_docs:
+        path = HERE.parent / "docs" / "benchmarks.md"
+        report.write_docs(path, data, text=report.render(data, problems=problems, samplers=samplers, seeds=args.seeds,
+                                                        budgets=BUDGETS, missing=missing, per_problem=False),
+                          command=command, note=args.docs_note, problems=problems, samplers=samplers, seeds=args.seeds)
+        print(f"wrote the 'Sampler quality' section of {path}")
+    return 0
+
+
+def _run_args(argv: list[str]) -> list[str]:
+    """The command line without the reporting-only flags: what reruns the numbers."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--docs-note":
+            skip = True
+        elif a.split("=")[0] not in ("--docs-note", "--write-docs", "--report-only", "--per-problem"):
+            out.append(a)
+    return out
+
+
+def _run_pool(todo: list[tuple[str, tuple[Any, ...]]], data: dict[str, Any], args: argparse.Namespace) -> None:
+    if not todo:
+        return
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=max(1, args.workers), initializer=_init_worker) as pool:
+        futures: dict[Future[dict[str, Any]], tuple[str, tuple[Any, ...]]] = {
+            pool.submit(_task, kind, *targs): (kind, targs) for kind, targs in todo
+        }
+        for i, fut in enumerate(as_completed(futures), 1):
+            kind = futures[fut][0]
+            rec = fut.result()
+            if kind == "ref":
+                data["references"][rec["problem"]] = rec
+                what = f"f_ref {rec['problem']}"
+            else:
+                data["runs"][run_key(rec["problem"], rec["sampler"], rec["seed"])] = rec
+                what = f"{rec['problem']} {rec['sampler']} seed {rec['seed']}"
+            save_results(args.out, data)
+            status = "ERROR " + rec["error"].strip().splitlines()[-1] if rec.get("error") else "ok"
+            print(f"[{i}/{len(todo)} {time.perf_counter() - t0:7.0f}s] {what}: {rec['wall_s']:.1f}s {status}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""The sampler-quality benchmark's problems and scoring (benchmarks/bench_problems.py, sampler_report.py).
+
+Regret is only meaningful if each problem's optimum is right, so: the known optimum
+value is attained at the known argmin, and nothing nearby or sampled at random beats
+it. The optional benchmark dependencies (coco-experiment, Optuna, the YAHPO venv)
+skip with a reason when absent; they are not features of the package.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hyperdial as hd
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import bench_problems as bp
+import sampler_report as report
+
+
+def _check_optimum(problem: bp.Problem, bounds: list[tuple[float, float]], n_random: int, local: bool) -> None:
+    assert problem.known_opt is not None
+    f_opt, x_opt = problem.known_opt()
+    params = problem.suggest(hd.FixedTrial(x_opt))  # FixedTrial refuses a value outside the box
+    assert problem.evaluate(params) == pytest.approx(f_opt, abs=1e-9, rel=1e-12)
+    names = list(params)
+    lo, hi = np.array(bounds).T
+    points = np.random.default_rng(0).uniform(lo, hi, size=(n_random, len(names)))
+    assert min(problem.evaluate(dict(zip(names, row))) for row in points) > f_opt
+    if local:  # nothing next to the optimum is lower either: the regret cannot go negative
+        from scipy.optimize import minimize
+
+        x0 = np.array([x_opt[n] for n in names])
+        res = minimize(lambda x: problem.evaluate(dict(zip(names, x))), x0 + 1e-3, method="Nelder-Mead",
+                       options={"xatol": 1e-10, "fatol": 1e-12, "maxfev": 2000}, bounds=bounds)
+        assert res.fun >= f_opt - 1e-9
+
+
+@pytest.mark.parametrize("name", list(bp.SYNTHETIC))
+def test_synthetic_optimum_is_attained_at_its_argmin_and_not_beaten(name: str) -> None:
+    _check_optimum(bp.get_problem(name), bp.SYNTHETIC[name][1], n_random=2000, local=True)
+
+
+def test_bbob_optima_come_from_coco() -> None:
+    pytest.importorskip("cocoex", reason="optional benchmark dependency: pip install coco-experiment")
+    names = [n for n in bp.PROBLEMS if n.startswith("bbob_")]
+    assert len(names) == len(bp.BBOB_FUNCTIONS) * len(bp.BBOB_DIMS)
+    for name in names:
+        _check_optimum(bp.get_problem(name), [(-5.0, 5.0)] * int(name.split("_d")[1]), n_random=500, local=False)
+    # the sphere's optimum is BBOB's f_opt for instance 1 (79.48), the same in every dimension
+    assert {bp.get_problem(f"bbob_f01_d{d}").known_opt()[0] for d in bp.BBOB_DIMS} == {79.48}  # type: ignore[misc]
+
+
+def _data(f_opt: float | None, ref_median: float, ref_min: float, runs: dict[str, list[float]]) -> dict:
+    return {
+        "references": {"p": {"problem": "p", "group": "g", "median": ref_median, "min": ref_min, "f_opt": f_opt}},
+        "runs": {f"p|{s}|0": {"problem": "p", "sampler": s, "seed": 0, "best": best, "overhead": [0.001] * len(best)}
+                 for s, best in runs.items()},
+    }
+
+
+def test_normalisation_maps_f_opt_to_zero_and_f_ref_to_one() -> None:
+    data = _data(f_opt=-2.0, ref_median=3.0, ref_min=-1.0, runs={"a": [3.0, 3.0, -2.0], "b": [5.0, 3.0, 0.5]})
+    sc = report.Scores(data, ["p"], ["a", "b"], seeds=1, budgets=(1, 2, 3))
+    assert sc.group_mean(sc.regret, "g", 3, "a") == 0.0
+    assert sc.group_mean(sc.regret, "g", 2, "a") == 1.0
+    assert sc.group_mean(sc.regret, "g", 3, "b") == pytest.approx(0.5)
+    assert sc.group_mean(sc.regret, "g", 1, "b") == pytest.approx(1.4)
+    # ranks per cell, ties shared
+    assert sc.group_mean(sc.rank, "g", 2, "a") == sc.group_mean(sc.rank, "g", 2, "b") == 1.5
+    assert (sc.group_mean(sc.rank, "g", 3, "a"), sc.group_mean(sc.rank, "g", 3, "b")) == (1.0, 2.0)
+
+
+def test_unknown_optimum_is_the_best_value_seen_so_regret_is_never_negative() -> None:
+    data = _data(f_opt=None, ref_median=0.3, ref_min=0.2, runs={"a": [0.25, 0.1], "b": [0.3, 0.3]})
+    f_opt, f_ref, known = report.normalisers(data, ["p"])["p"]
+    assert (f_opt, f_ref, known) == (0.1, 0.3, False)
+    sc = report.Scores(data, ["p"], ["a", "b"], seeds=1, budgets=(1, 2))
+    assert sc.group_mean(sc.regret, "g", 2, "a") == 0.0
+    assert all(r >= 0 for rs in sc.regret.values() for r in rs)
+
+
+def test_write_docs_replaces_only_its_own_section(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n## Framework overhead\n\nkeep me\n\n## Sampler quality\n\nold\n\n## Later\n\nme too\n")
+    data = {"runs": {}, "references": {}, "machine": {"cpu": "X", "cores": 2}}
+    kw = {"command": "python benchmarks/samplers.py --quick", "note": "Partial.", "problems": ["branin"],
+          "samplers": ["hd:Random"], "seeds": 2}
+    report.write_docs(doc, data, text="NEW TABLES", **kw)  # type: ignore[arg-type]
+    text = doc.read_text()
+    assert "keep me" in text and "me too" in text and "NEW TABLES" in text and "\nold\n" not in text
+    assert text.index("## Framework overhead") < text.index("## Sampler quality") < text.index("## Later")
+    assert text.count("## Sampler quality") == 1
+    other = tmp_path / "other.md"
+    other.write_text("# Benchmarks\n\n## Framework overhead\n\nkeep me\n")
+    report.write_docs(other, data, text="T", **kw)  # type: ignore[arg-type]
+    assert other.read_text().startswith("# Benchmarks\n\n## Framework overhead\n\nkeep me\n\n## Sampler quality\n")
+
+
+def test_svc_objective_runs_with_a_fixed_trial_and_its_space_depends_on_the_kernel() -> None:
+    pytest.importorskip("sklearn")
+    linear = bp.svc_suggest(hd.FixedTrial({"kernel": "linear", "C": 1.0}))  # no gamma asked for a linear kernel
+    assert set(linear) == {"kernel", "C"}
+    poly = bp.svc_suggest(hd.FixedTrial({"kernel": "poly", "C": 1.0, "gamma": 0.03, "degree": 3, "coef0": 0.5}))
+    assert set(poly) == {"kernel", "C", "gamma", "degree", "coef0"}
+    for params in (linear, {"kernel": "rbf", "C": 10.0, "gamma": 0.01}):
+        err = bp.svc_evaluate(params)
+        assert 0.0 <= err < 0.1  # breast cancer: a reasonable SVC is > 90% accurate
+    assert bp.svc_evaluate({"kernel": "rbf", "C": 1e-3, "gamma": 10.0}) > 0.3  # and a bad one is not
+
+
+def test_hgb_objective_runs_with_a_fixed_trial_and_has_a_conditional_depth() -> None:
+    pytest.importorskip("sklearn")
+    base = {"learning_rate": 0.3, "max_iter": 8, "max_leaf_nodes": 8, "min_samples_leaf": 5,
+            "l2_regularization": 1e-3, "max_features": 0.8}
+    unlimited = bp.hgb_suggest(hd.FixedTrial(dict(base, depth="unlimited")))
+    assert "max_depth" not in unlimited
+    limited = bp.hgb_suggest(hd.FixedTrial(dict(base, depth="limited", max_depth=3)))
+    assert limited["max_depth"] == 3
+    err = bp.hgb_evaluate(unlimited)
+    assert 0.0 <= err < 0.2  # digits, 10 classes: well above chance (0.9 error)
+    assert bp.hgb_evaluate(dict(unlimited, learning_rate=0.01, max_iter=2)) > err
+
+
+def test_harness_runs_a_sampler_and_records_a_monotone_curve() -> None:
+    import samplers as harness
+
+    rec = harness.run_one("branin", "hd:Random", 0, 12)
+    assert rec["error"] is None, rec["error"]
+    best = rec["best"]
+    assert len(best) == len(rec["overhead"]) == 12
+    assert all(b2 <= b1 for b1, b2 in itertools.pairwise(best)) and best[-1] >= rec["f_opt"]
+    assert harness.run_one("branin", "hd:Random", 0, 12)["best"] == best  # seeded: reproducible
+    factory, why = harness.resolve_sampler("hd:NoSuchSampler")
+    assert factory is None and "unknown" in why
+
+
+def test_harness_drives_an_optuna_sampler_through_the_same_problem_code() -> None:
+    pytest.importorskip("optuna", reason="optional benchmark dependency: pip install -e '.[bench]'")
+    import samplers as harness
+
+    rec = harness.run_one("hartmann6", "optuna:Random", 0, 5)
+    assert rec["error"] is None, rec["error"]
+    assert len(rec["best"]) == 5 and math.isfinite(rec["best"][-1])
+
+
+def test_yahpo_client_evaluates_through_its_own_venv() -> None:
+    why = bp._yahpo_missing()
+    if why:
+        pytest.skip(f"optional benchmark dependency: {why}")
+    client = bp.yahpo_client()  # the one server the problems use too (one start: it takes seconds)
+    try:
+        assert client.request({"op": "ping"})["ok"]
+        cfg = {"booster": "gbtree", "nrounds": 144, "eta": 0.03, "gamma": 0.02, "lambda": 1.0, "alpha": 1.0,
+               "subsample": 0.55, "max_depth": 8, "min_child_weight": 20.0, "colsample_bytree": 0.5,
+               "colsample_bylevel": 0.5, "impute": "impute.mean"}
+        problem = bp.get_problem("yahpo_xgb_16")
+        params = problem.suggest(hd.FixedTrial(cfg))
+        assert params["num.impute.selected.cpo"] == "impute.mean" and "rate_drop" not in params  # gbtree, not dart
+        err = problem.evaluate(params)
+        assert 0.0 <= err < 0.5
+        with pytest.raises(RuntimeError, match="unknown op"):
+            client.request({"op": "nope"})
+        assert problem.evaluate(params) == err  # still serving after an error, and deterministic
+        linear = problem.suggest(hd.FixedTrial({k: cfg[k] for k in ("nrounds", "lambda", "alpha", "subsample", "impute")}
+                                               | {"booster": "gblinear"}))
+        assert "eta" not in linear and 0.0 <= problem.evaluate(linear) <= 1.0
+    finally:
+        client.close()
+        bp._client = None
