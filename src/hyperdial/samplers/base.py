@@ -50,3 +50,9 @@ def trial_rng(seed: int, number: int, name: str | None = None) -> np.random.Gene
     """
     key = [seed, number] if name is None else [seed, number, zlib.crc32(name.encode())]
     return np.random.default_rng(key)
+
+
+def study_fingerprint(history: History) -> tuple[int, Any] | None:
+    """Tells studies apart, so a sampler object reused for another study does not reuse its cache."""
+    first = min(history.trials, key=lambda t: t.number, default=None)
+    return None if first is None else (first.trial_id, first.datetime_start)

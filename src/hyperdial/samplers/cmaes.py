@@ -53,7 +53,7 @@ import numpy as np
 from hyperdial._imports import optional_import
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
-from hyperdial.samplers.base import check_seed, trial_rng
+from hyperdial.samplers.base import check_seed, study_fingerprint, trial_rng
 from hyperdial.samplers.random import Random
 from hyperdial.space import Categorical, Distribution, Float, Int
 from hyperdial.transform import UnitTransform, decode
@@ -68,12 +68,6 @@ _STRATEGIES = ("ipop", "bipop", None)
 def _is_discrete(dist: Float | Int) -> bool:
     """Equal-width cells in the unit box: CMA-ES with margin handles these dimensions."""
     return (isinstance(dist, Int) and not dist.log) or (isinstance(dist, Float) and dist.step is not None)
-
-
-def study_fingerprint(history: History) -> tuple[int, Any] | None:
-    """Tells studies apart, so a sampler object reused for another study does not reuse its cache."""
-    first = min(history.trials, key=lambda t: t.number, default=None)
-    return None if first is None else (first.trial_id, first.datetime_start)
 
 
 def _n_values(dist: Float | Int) -> int:

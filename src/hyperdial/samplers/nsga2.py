@@ -40,8 +40,7 @@ import numpy as np
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.pareto import constrained_ranks, crowding_distance
-from hyperdial.samplers.base import check_seed, trial_rng
-from hyperdial.samplers.cmaes import study_fingerprint
+from hyperdial.samplers.base import check_seed, study_fingerprint, trial_rng
 from hyperdial.samplers.random import Random
 from hyperdial.space import Categorical, Distribution
 from hyperdial.transform import UnitTransform, decode
