@@ -56,7 +56,7 @@ def test_liveness_settings_are_stored_and_validated(tmp_path: Path) -> None:
 
 def test_study_wide_budget_resumes(storage_url: str | None) -> None:
     study = hd.create_study(storage=storage_url, seed=0)
-    objective = lambda t: t.suggest_float("x", 0, 1)  # noqa: E731
+    objective = lambda t: t.suggest_float("x", 0, 1)
     study.optimize(objective, n_trials=6, show_progress_bar=False)
     study.optimize(objective, n_trials=10, n_trials_scope="study", show_progress_bar=False)
     assert len(study.trials) == 10

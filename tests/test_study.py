@@ -380,3 +380,20 @@ def test_constraints_make_best_trial_prefer_feasible(storage_url: str | None) ->
         infeasible.tell(t, values)
     # Nothing feasible: the least-violating trials form the front.
     assert sorted(t.values for t in infeasible.best_trials) == [(2.0, 1.0), (3.0, 0.5)]
+
+
+def test_default_pruner_prunes_in_multi_objective_studies() -> None:
+    study = hd.create_study(directions=["minimize", "minimize"], seed=0)
+    assert isinstance(study.pruner, hd.pruners.ASHA)
+    assert isinstance(hd.create_study().pruner, hd.pruners.Median)
+
+    def objective(trial: hd.Trial) -> tuple[float, float]:
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(9):
+            trial.report([x + 1 / (step + 1), 1 - x + 1 / (step + 1)], step)
+            if trial.should_prune():
+                raise hd.TrialPruned()
+        return x, 1 - x
+
+    study.optimize(objective, n_trials=20, show_progress_bar=False)
+    assert {t.state for t in study.trials} <= {TrialState.COMPLETE, TrialState.PRUNED}

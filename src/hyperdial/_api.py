@@ -19,10 +19,12 @@ def _default_sampler(seed: int | None) -> Any:
     return Auto(seed=seed)
 
 
-def _default_pruner() -> Any:
-    from hyperdial.pruners import Median
+def _default_pruner(n_objectives: int) -> Any:
+    # Median is the safer partner of model-based samplers on one objective; with several
+    # objectives ASHA ranks reports by non-dominated sorting (Median handles one only).
+    from hyperdial.pruners import ASHA, Median
 
-    return Median()
+    return Median() if n_objectives == 1 else ASHA()
 
 
 _LIVENESS = "liveness"  # study system attr: the heartbeat settings every worker should share
@@ -111,7 +113,7 @@ def create_study(
         study_id=study_id,
         directions=dirs,
         sampler=sampler if sampler is not None else _default_sampler(seed),
-        pruner=pruner if pruner is not None else _default_pruner(),
+        pruner=pruner if pruner is not None else _default_pruner(len(dirs)),
         **live,
     )
 
@@ -166,7 +168,7 @@ def open_study(
         study_id=info.study_id,
         directions=parse_directions(None, list(info.directions)),
         sampler=sampler if sampler is not None else _default_sampler(seed),
-        pruner=pruner if pruner is not None else _default_pruner(),
+        pruner=pruner if pruner is not None else _default_pruner(len(info.directions)),
         **live,
     )
 

@@ -1,7 +1,19 @@
-"""Pruners stop unpromising trials early: `Nop`, `Median`, `Percentile` (more to come)."""
+"""Pruners stop unpromising trials early.
 
+- `Median`, `Percentile`: compare with the COMPLETE trials at the same step (Vizier's median rule).
+- `ASHA`, `Hyperband`: asynchronous successive halving and its brackets (also multi-objective).
+- `Threshold`: a fixed band; `Patience`: wait for a stall, then ask another pruner.
+- `Wilcoxon`: a paired test against the best trial, for objectives averaged over instances or folds.
+- `Nop`: never prune.
+"""
+
+from hyperdial.pruners.asha import ASHA
 from hyperdial.pruners.base import Pruner
+from hyperdial.pruners.hyperband import Hyperband
 from hyperdial.pruners.nop import Nop
+from hyperdial.pruners.patience import Patience
 from hyperdial.pruners.percentile import Median, Percentile
+from hyperdial.pruners.threshold import Threshold
+from hyperdial.pruners.wilcoxon import Wilcoxon
 
-__all__ = ["Median", "Nop", "Percentile", "Pruner"]
+__all__ = ["ASHA", "Hyperband", "Median", "Nop", "Patience", "Percentile", "Pruner", "Threshold", "Wilcoxon"]

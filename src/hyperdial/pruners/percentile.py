@@ -1,8 +1,9 @@
 """Prune a trial whose best intermediate value is worse than a percentile of the others'.
 
-The median stopping rule (Golovin et al., "Google Vizier", KDD 2017, section 3.2.2)
-is the 50th percentile: stop a trial when its best value so far is worse than the
-median of the other trials' values at the same step.
+The median stopping rule (Golovin et al., "Google Vizier: A Service for Black-Box
+Optimization", KDD 2017, section 3.2.2) is the 50th percentile: stop a trial when
+its best value so far is worse than the median of the COMPLETE trials' values at
+the same step.
 """
 
 from __future__ import annotations
@@ -13,19 +14,35 @@ import numpy as np
 
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
+from hyperdial.pruners._util import as_float, is_check_step, single_objective
 from hyperdial.pruners.base import check_int
 from hyperdial.trial import FrozenTrial
 
 
 class Percentile:
-    """Stop trials in the worst `100 - percentile` % at their current step.
+    """Stop trials whose best value so far is in the worst `100 - percentile` % at their step.
 
-    `n_startup_trials` COMPLETE trials are needed before anything is pruned; steps
-    below `n_warmup_steps` never prune; then one decision every `interval_steps`;
-    at least `n_min_trials` other trials must have reported the same step.
+    The trial's best intermediate value so far is compared with the `percentile`-th
+    percentile of the values that COMPLETE trials reported at the same step
+    (`Percentile(25.0)` keeps the best quarter). The rules, as in Optuna's
+    `PercentilePruner`:
+
+    - nothing is pruned until `n_startup_trials` trials are COMPLETE;
+    - steps below `n_warmup_steps` never prune (the earliest check is at
+      `step == n_warmup_steps`);
+    - then one check every `interval_steps`, counted from the warmup: checks sit
+      at steps `n_warmup_steps + j * interval_steps`; if the trial did not report
+      that exact step, its first report after it takes the check;
+    - at least `n_min_trials` COMPLETE trials must have reported the step.
+
+    A NaN at the current (checked) step prunes: a diverged curve does not come back.
 
     >>> import hyperdial as hd
-    >>> pruner = hd.pruners.Percentile(25.0, n_startup_trials=5)
+    >>> from hyperdial.testing.pruners import curve
+    >>> done = [curve(i, [1.0, 0.8, 0.6 + 0.01 * i]) for i in range(5)]
+    >>> slow = curve(5, [1.0, 0.9], hd.TrialState.RUNNING)
+    >>> hd.pruners.Percentile(25.0, n_startup_trials=5).should_prune(hd.History(["minimize"], done + [slow]), slow)
+    True
     """
 
     def __init__(
@@ -46,39 +63,46 @@ class Percentile:
         self.n_min_trials = check_int("n_min_trials", n_min_trials, 1)
 
     def should_prune(self, history: History, trial: FrozenTrial) -> bool:
-        if history.is_multi_objective:
-            raise invalid(
-                "pruner", "handles one objective; this study has several", type(self).__name__
-            )
+        single_objective(history, self)
         step = trial.last_step
-        if step is None or step < self.n_warmup_steps:
+        if step is None:
             return False
-        if (step - self.n_warmup_steps) % self.interval_steps != 0:
+        if not is_check_step(step, trial.intermediate_values, self.n_warmup_steps, self.interval_steps):
             return False
         complete = history.complete
-        if len(complete) < self.n_startup_trials:
+        if not complete or len(complete) < self.n_startup_trials:
             return False
         sign = history.sign()
-        mine = [sign * float(v) for v in trial.intermediate_values.values()]
-        if any(math.isnan(v) for v in mine):
-            return True  # a diverged curve does not come back
+        if math.isnan(as_float(trial.intermediate_values[step])):
+            return True
+        mine = [sign * v for v in map(as_float, trial.intermediate_values.values()) if not math.isnan(v)]
         best = min(mine)
         others = [
-            sign * float(t.intermediate_values[step])
+            sign * as_float(t.intermediate_values[step])
             for t in complete
             if step in t.intermediate_values and t.number != trial.number
         ]
         others = [v for v in others if not math.isnan(v)]
-        if len(others) < self.n_min_trials:
+        if not others or len(others) < self.n_min_trials:
             return False
         return bool(best > np.percentile(others, self.percentile))
 
+    def _args(self) -> str:
+        return (
+            f"n_startup_trials={self.n_startup_trials}, n_warmup_steps={self.n_warmup_steps}, "
+            f"interval_steps={self.interval_steps}, n_min_trials={self.n_min_trials}"
+        )
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(percentile={self.percentile})"
+        return f"Percentile({self.percentile}, {self._args()})"
 
 
 class Median(Percentile):
-    """The median stopping rule: `Percentile(50)`; hyperdial's default pruner for now.
+    """The median stopping rule, `Percentile(50)`; the study's default pruner for now.
+
+    Same rules as `Percentile` (and Optuna's `MedianPruner`): `n_startup_trials`
+    COMPLETE trials first, no pruning before `n_warmup_steps`, one check every
+    `interval_steps` counted from the warmup, `n_min_trials` values at the step.
 
     >>> import hyperdial as hd
     >>> study = hd.create_study(pruner=hd.pruners.Median(n_startup_trials=3, n_warmup_steps=2))
@@ -96,4 +120,4 @@ class Median(Percentile):
         )
 
     def __repr__(self) -> str:
-        return f"Median(n_startup_trials={self.n_startup_trials}, n_warmup_steps={self.n_warmup_steps})"
+        return f"Median({self._args()})"

@@ -15,7 +15,7 @@ from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 from hyperdial.samplers.tpe import TPE
 
-__all__ = ["Auto", "CMAES", "GP", "NSGA2", "TPE", "Grid", "QMC", "Random", "Sampler"]
+__all__ = ["CMAES", "GP", "NSGA2", "QMC", "TPE", "Auto", "Grid", "Random", "Sampler"]
 
 
 def __getattr__(name: str) -> object:

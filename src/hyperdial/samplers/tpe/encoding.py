@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from hyperdial.space import Categorical, Distribution, Float, Int
-from hyperdial.transform import numeric_bounds, decode, round_to_space
+from hyperdial.transform import decode, numeric_bounds, round_to_space
 
 TABLE_MAX = 64
 
