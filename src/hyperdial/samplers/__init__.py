@@ -9,6 +9,7 @@
 from hyperdial.samplers.auto import Auto
 from hyperdial.samplers.base import Sampler
 from hyperdial.samplers.cmaes import CMAES
+from hyperdial.samplers.gp import GP
 from hyperdial.samplers.grid import Grid
 from hyperdial.samplers.nsga2 import NSGA2
 from hyperdial.samplers.qmc import QMC
@@ -17,11 +18,3 @@ from hyperdial.samplers.tpe import TPE
 
 __all__ = ["CMAES", "GP", "NSGA2", "QMC", "TPE", "Auto", "Grid", "Random", "Sampler"]
 
-
-def __getattr__(name: str) -> object:
-    # GP needs scipy at import time; loading it on first use keeps `import hyperdial` light.
-    if name == "GP":
-        from hyperdial.samplers.gp import GP
-
-        return GP
-    raise AttributeError(f"module 'hyperdial.samplers' has no attribute {name!r}")

@@ -5,9 +5,10 @@ EI = sigma h(z), z = (mu - f*) / sigma, h(z) = phi(z) + z Phi(z). Far from the
 incumbent, EI underflows to 0 and its gradient vanishes, so we optimise
 log EI = log h(z) + log sigma with log h computed stably (Ament et al. 2023,
 "Unexpected Improvements to Expected Improvement for Bayesian Optimization", eq. 9).
-Constraints c_k <= 0 (one GP each) multiply EI by P(c_k <= 0), i.e. add
-log Phi((tau_k - mu_k) / sigma_k) in log space (Gardner et al. 2014); with no
-feasible point yet, the acquisition is the log probability of feasibility alone.
+Constraints (one GP each, on g_k = -c_k so that feasible means g_k >= tau_k)
+multiply EI by P(g_k >= tau_k), i.e. add log Phi((mu_k - tau_k) / sigma_k) in log
+space (Gardner et al. 2014, "Bayesian Optimization with Inequality Constraints");
+with no feasible point yet, the acquisition is the log probability of feasibility alone.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class Acquisition:
     """Constrained LogEI for maximisation (see the module docstring).
 
     `objective` is None when no trial is feasible yet: then only the constraint terms count.
-    `constraints` holds (posterior, threshold) pairs: feasible when c <= threshold.
+    `constraints` holds (posterior, threshold) pairs: feasible when g >= threshold.
     """
 
     objective: Posterior | None
@@ -114,12 +115,12 @@ class Acquisition:
             else:
                 mean, var = post.predict(x)
             sigma = np.sqrt(var)
-            u = (threshold - mean) / sigma
+            u = (mean - threshold) / sigma
             lp = log_ndtr(u)
             value += lp
             if g is not None:
                 dsigma = dvar / (2.0 * sigma[:, None])
-                du = (-dmean - u[:, None] * dsigma) / sigma[:, None]
+                du = (dmean - u[:, None] * dsigma) / sigma[:, None]
                 ratio = np.exp(-0.5 * u * u - _C1 - lp)  # phi(u) / Phi(u)
                 g += ratio[:, None] * du
         return value, g

@@ -11,6 +11,7 @@ Hamming-style kernel of Optuna's GP). All of this is one embedding `Z`, and
     k(x, x') = s * m(|Z(x) - Z(x')|^2),   m(t) = (1 + sqrt(5t) + 5t/3) exp(-sqrt(5t)),
 
 the Matern-5/2 function of the squared distance t (Rasmussen & Williams 2006, eq. 4.17).
+The warping parameters a, b are learned with the other hyperparameters (`model.py`).
 """
 
 from __future__ import annotations
@@ -86,10 +87,17 @@ class Embedding:
 
     def embed(self, x: np.ndarray, lengthscales: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Z(x): squared Euclidean distances between rows are the kernel's t."""
-        parts = [self.warp(x, a, b) / lengthscales[self.numeric]]
+        return self.embed_warped(x, self.warp(x, a, b), lengthscales)
+
+    def embed_warped(self, x: np.ndarray, warped: np.ndarray, lengthscales: np.ndarray) -> np.ndarray:
+        """Z(x) given the warped numeric columns."""
+        z = warped / lengthscales[self.numeric]
+        if not len(self.categorical):
+            return z
+        parts = [z]
         for j, block in zip(self.categorical, self.one_hot(x)):
             parts.append(block / (math.sqrt(2.0) * lengthscales[j]))
-        return np.hstack(parts) if parts else np.zeros((len(x), 0))
+        return np.hstack(parts)
 
 
 def sqdist(z1: np.ndarray, z2: np.ndarray) -> np.ndarray:

@@ -18,13 +18,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import lapack
+from scipy.linalg import lapack, solve_triangular
 
 from hyperdial.samplers.gp.kernel import (
     SQRT5,
     Embedding,
+    kumaraswamy,
     kumaraswamy_dparams,
     kumaraswamy_dx,
+    matern52,
     matern52_and_grad,
     sqdist,
     squeeze,
@@ -38,7 +40,7 @@ _LOG_LS_BOUNDS = (math.log(1e-3), math.log(1e3))
 _LOG_SCALE_BOUNDS = (math.log(1e-3), math.log(1e2))
 _LOG_NOISE_BOUNDS = (math.log(1e-9), math.log(2.0))
 _LOG_WARP_BOUNDS = (math.log(0.1), math.log(10.0))
-WARP_PRIOR_VAR = 0.75  # log a, log b ~ N(0, 0.75), BoTorch's prior for the Kumaraswamy concentrations
+WARP_PRIOR_VAR = 0.1  # log a, log b ~ N(0, 0.1): gentle warps unless the data insist
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ def log_prior(theta: np.ndarray, layout: Layout) -> tuple[float, np.ndarray]:
     - lengthscale l: -(0.1 l^2 + 0.1 / l^2), mode at l = 1 (the prior of Optuna's GP on 1 / l^2);
     - kernel scale s: Gamma(2, 1), (2 - 1) log s - s;
     - noise variance v: Gamma(1.1, 30), 0.1 log v - 30 v, which favours small noise;
-    - warping: log a, log b ~ N(0, 0.75), centred on no warping.
+    - warping: log a, log b ~ N(0, 0.1), centred on no warping (a gentle prior: with a wide one,
+      warps overfit small data; BoTorch uses N(0, 0.75)).
     """
     d = layout.dim
     grad = np.zeros_like(theta)
@@ -248,12 +251,11 @@ def fit(
         return value, grad
 
     start = layout.default()
-    if theta0 is not None and len(theta0) == layout.size:
-        if objective(theta0)[0] <= objective(start)[0]:
-            start = np.clip(theta0, *np.array(layout.bounds()).T)
+    if theta0 is not None and len(theta0) == layout.size and objective(theta0)[0] <= objective(start)[0]:
+        start = np.clip(theta0, *np.array(layout.bounds()).T)
     res = minimize(
         objective, start, jac=True, method="L-BFGS-B", bounds=layout.bounds(),
-        options={"maxiter": maxiter, "gtol": 1e-3},
+        options={"maxiter": maxiter, "gtol": 1e-2},
     )
     theta = np.asarray(res.x, dtype=float)
     return theta if objective(theta)[0] <= objective(start)[0] else start
@@ -271,7 +273,6 @@ class Posterior:
         k[np.diag_indices_from(k)] += hp.noise
         self._chol = _cholesky(k)
         self._alpha = _solve(self._chol, y)
-        self._kinv = _inverse(self._chol)
 
     def condition(self, x_new: np.ndarray, y_new: np.ndarray) -> Posterior:
         """The same GP with extra observations (fantasies for running trials)."""
@@ -283,18 +284,24 @@ class Posterior:
         Gradients are zero in categorical columns (they are searched, not differentiated).
         """
         hp, emb = self.hp, self.emb
-        zq = emb.embed(xq, hp.lengthscales, hp.warp_a, hp.warp_b)
-        m, dm = matern52_and_grad(sqdist(zq, self._z))
+        num = emb.numeric
+        xs = squeeze(xq[:, num])
+        uq = kumaraswamy(xs, hp.warp_a, hp.warp_b)
+        zq = emb.embed_warped(xq, uq, hp.lengthscales)
+        t = sqdist(zq, self._z)
+        if grad:
+            m, dm = matern52_and_grad(t)
+        else:
+            m = matern52(t)
         kq = hp.scale * m
         mean = kq @ self._alpha
-        v = kq @ self._kinv
-        raw_var = hp.scale - np.sum(kq * v, axis=1)
+        # var = s - k^T K^-1 k = s - |L^-1 k|^2: one triangular solve, half the flops of a product with K^-1.
+        lk = solve_triangular(self._chol, kq.T, lower=True, check_finite=False)
+        raw_var = hp.scale - np.einsum("ij,ij->j", lk, lk)
         var = np.maximum(raw_var, VAR_FLOOR)
         if not grad:
             return mean, var
-        num = emb.numeric
-        xs = squeeze(xq[:, num])
-        uq = 1.0 - (1.0 - xs**hp.warp_a) ** hp.warp_b
+        v = solve_triangular(self._chol, lk, lower=True, trans="T", check_finite=False).T  # (K^-1 k)^T
         # dt_i/dx_j = 2 (w(x_j) - w(X_ij)) w'(x_j) / l_j^2
         factor = 2.0 * kumaraswamy_dx(xs, hp.warp_a, hp.warp_b) / hp.lengthscales[num] ** 2
         a = hp.scale * dm * self._alpha[None, :]

@@ -8,22 +8,22 @@ import math
 import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.samplers.base import check_seed, trial_rng
-from hyperdial.samplers.gp import model
-from hyperdial.samplers.gp.acquisition import Acquisition
 from hyperdial.samplers.gp.encoding import Encoding
-from hyperdial.samplers.gp.kernel import Embedding
-from hyperdial.samplers.gp.optim import optimize
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 from hyperdial.space import Distribution
 from hyperdial.trial import FrozenTrial
+
+if TYPE_CHECKING:  # the numeric modules import scipy: loaded on the first model-based proposal
+    from hyperdial.samplers.gp.kernel import Embedding
+    from hyperdial.samplers.gp.model import Layout, Posterior
 
 _logger = logging.getLogger("hyperdial")
 
@@ -47,6 +47,9 @@ class OutputTransform:
     """
 
     def __init__(self, values: np.ndarray) -> None:
+        # A constant pre-scale keeps squares finite for values near the float range (all else is scale-free).
+        self.prescale = max(1.0, float(np.max(np.abs(values))))
+        values = np.asarray(values, dtype=float) / self.prescale
         q1, q3 = np.percentile(values, [25.0, 75.0])
         spread = q3 - q1
         if spread <= 0:
@@ -55,7 +58,7 @@ class OutputTransform:
         squashed = self._squash(values)
         self.mean = float(np.mean(squashed))
         std = float(np.std(squashed))
-        self.std = std if std > 1e-12 * max(1.0, abs(self.mean)) else 1.0
+        self.std = std if std > 1e-12 * abs(self.mean) else 1.0  # below: rounding noise, treat as flat
 
     def _squash(self, v: np.ndarray) -> np.ndarray:
         if self.spread <= 0:
@@ -65,7 +68,7 @@ class OutputTransform:
         return np.where(v < self.lo, self.lo + s * np.expm1(-np.maximum(self.lo - v, 0.0) / s), v)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
-        return (self._squash(values) - self.mean) / self.std
+        return (self._squash(np.asarray(values, dtype=float) / self.prescale) - self.mean) / self.std
 
 
 def _fit_order(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -82,7 +85,7 @@ def _fit_order(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n_top = n // 3
     top, rest = by_value[:n_top], rng.permutation(by_value[n_top:])
     out = np.empty(n, dtype=int)
-    k_top = np.arange(0, 3 * n_top, 3)[:n_top]
+    k_top = np.arange(0, 3 * n_top, 3)
     mask = np.zeros(n, dtype=bool)
     mask[k_top] = True
     out[mask] = top
@@ -126,7 +129,8 @@ class GP:
     Several objectives: one random Chebyshev scalarisation per trial (ParEGO,
     Knowles 2006). Constraints (`trial.set_constraint`): one GP each; the
     acquisition adds log P(feasible), or is that alone while nothing is feasible.
-    Parameters outside the joint space (conditional ones) are sampled at random.
+    Parameters outside the joint space (conditional ones) are sampled at random,
+    logged once per parameter at INFO. PRUNED and FAILED trials are not modelled.
 
     Args:
         seed: seeds the start-up points and each trial's acquisition search.
@@ -167,7 +171,7 @@ class GP:
         self._logged: set[str] = set()
         self._space_key: Any = None
         self._encoding: Encoding | None = None
-        self._rows: dict[int, np.ndarray] = {}  # trial number -> encoded point (finished trials never change)
+        self._rows: dict[int, tuple[dict[str, Any], np.ndarray]] = {}  # number -> (params, point); finished trials never change
         self._theta: dict[str, np.ndarray] = {}  # warm starts per model role
 
     def __repr__(self) -> str:
@@ -182,8 +186,12 @@ class GP:
             return self._random.sample(history, trial, space)
         if len(history.complete) < max(self.n_startup_trials, 1):
             return self._startup.sample(history, trial, space)
-        with _one_blas_thread():
-            return self._propose(history, trial, space)
+        try:
+            with _one_blas_thread():
+                return self._propose(history, trial, space)
+        except np.linalg.LinAlgError as exc:  # a degenerate kernel matrix even with jitter: do not fail the trial
+            _logger.warning("GP could not fit trial %d's model (%s); sampling it quasi-randomly", trial.number, exc)
+            return self._startup.sample(history, trial, space)
 
     def _log_fallback(self, space: Mapping[str, Distribution]) -> None:
         with self._lock:
@@ -201,20 +209,28 @@ class GP:
             enc, rows = self._encoding, self._rows
         out = np.empty((len(trials), enc.dim))
         for i, t in enumerate(trials):
-            row = rows.get(t.number) if t.state.is_finished() else None
-            if row is None:
-                row = enc.encode(t.params)
-                if t.state.is_finished():
-                    rows[t.number] = row
-            out[i] = row
+            hit = rows.get(t.number)
+            # Same number, same params: an identity check first (a study hands out the same frozen
+            # trials every time), equality for a sampler shared between studies.
+            if hit is not None and (hit[0] is t.params or hit[0] == t.params):
+                out[i] = hit[1]
+                continue
+            out[i] = enc.encode(t.params)
+            if t.state.is_finished():
+                rows[t.number] = (t.params, out[i].copy())
         return enc, out
 
-    def _fit(self, role: str, enc: Embedding, layout: model.Layout, x: np.ndarray, y: np.ndarray,
-             rng: np.random.Generator) -> model.Posterior:
-        """Hyperparameters for one model (warm-started from this role's last fit), then the posterior on all points."""
+    def _fit(self, role: str, enc: Embedding, layout: Layout, x: np.ndarray, y: np.ndarray,
+             rng: np.random.Generator, *, better: np.ndarray) -> Posterior:
+        """Hyperparameters for one model (warm-started from this role's last fit), then the posterior on all points.
+
+        `better` ranks the points (larger is better) for the subset that large data sets are fitted on.
+        """
+        from hyperdial.samplers.gp import model
+
         with self._lock:
             theta = self._theta.get(role)
-        order = _fit_order(y, rng)
+        order = _fit_order(better, rng)
         if theta is None and len(y) > COLD_FIT_POINTS:
             # A cold fit on a small subset first: most of the iterations, at a fraction of the cost.
             sub = order[:COLD_FIT_POINTS]
@@ -227,6 +243,11 @@ class GP:
 
     # -- proposal ------------------------------------------------------------------
     def _propose(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
+        from hyperdial.samplers.gp import model
+        from hyperdial.samplers.gp.acquisition import Acquisition
+        from hyperdial.samplers.gp.kernel import Embedding
+        from hyperdial.samplers.gp.optim import optimize
+
         complete = history.complete
         enc, x = self._encode(space, complete)
         if enc.dim == 0:
@@ -240,7 +261,7 @@ class GP:
             # Every value the same: nothing to model yet, keep filling the space.
             return self._startup.sample(history, trial, space)
         y = OutputTransform(f)(f)
-        obj = self._fit("objective", emb, layout, x, y, rng)
+        obj = self._fit("objective", emb, layout, x, y, rng, better=y)
 
         feasible = np.array([t.feasible for t in complete])
         constraints = self._constraint_models(complete, emb, layout, x, rng)
@@ -253,12 +274,18 @@ class GP:
 
         running = [t for t in history.running if t.number != trial.number
                    and all(t.distributions.get(k) == d for k, d in space.items())]
-        if running and feasible.any():
+        if running:
+            # Constant liar: other workers' points enter the model with the worst value seen, so the
+            # acquisition drops there and this proposal goes elsewhere (Ginsbourger et al. 2010).
             _, xr = self._encode(space, running)
-            obj = obj.condition(xr, np.full(len(running), float(np.min(y))))  # constant liar: the worst value
+            lie = np.ones(len(running))
+            if feasible.any():
+                obj = obj.condition(xr, lie * float(np.min(y)))
+            else:  # only the feasibility terms count: lie on the constraints instead
+                constraints = [(g.condition(xr, lie * float(np.min(g.y))), tau) for g, tau in constraints]
         acq = Acquisition(obj if feasible.any() else None, best, constraints)
         incumbents = x[np.argsort(-ranking, kind="stable")[:N_INCUMBENTS]]
-        point, _ = optimize(acq, enc, rng, incumbents, obj.hp.lengthscales)
+        point, _ = optimize(acq, enc, rng, incumbents, obj.hp.lengthscales, n_sobol_log2=10 if len(y) <= 300 else 9)
         return enc.decode(point)
 
     def _objective_values(self, history: History, complete: Sequence[FrozenTrial], rng: np.random.Generator) -> np.ndarray:
@@ -272,8 +299,9 @@ class GP:
         weights = rng.dirichlet(np.ones(values.shape[1]))
         return np.min(weights * norm, axis=1) + PAREGO_RHO * (norm @ weights)
 
-    def _constraint_models(self, complete: Sequence[FrozenTrial], emb: Embedding, layout: model.Layout,
-                           x: np.ndarray, rng: np.random.Generator) -> list[tuple[model.Posterior, float]]:
+    def _constraint_models(self, complete: Sequence[FrozenTrial], emb: Embedding, layout: Layout,
+                           x: np.ndarray, rng: np.random.Generator) -> list[tuple[Posterior, float]]:
+        """One GP per constraint, on the trials that report the usual number of constraints."""
         lengths = [len(t.constraints) for t in complete if t.constraints is not None]
         if not lengths:
             return []
@@ -281,10 +309,12 @@ class GP:
         keep = [i for i, t in enumerate(complete) if t.constraints is not None and len(t.constraints) == n_c]
         if len(keep) < 2:
             return []
-        c = np.array([complete[i].constraints for i in keep], dtype=float)
+        # Model g = -c, so that larger is better (and violations are the tail OutputTransform tames).
+        g = -np.array([complete[i].constraints for i in keep], dtype=float)
         out = []
         for k in range(n_c):
-            transform = OutputTransform(c[:, k])
-            post = self._fit(f"constraint{k}", emb, layout, x[keep], transform(c[:, k]), rng)
-            out.append((post, float(transform(np.zeros(1))[0])))
+            transform = OutputTransform(g[:, k])
+            yg = transform(g[:, k])
+            post = self._fit(f"constraint{k}", emb, layout, x[keep], yg, rng, better=yg)
+            out.append((post, float(transform(np.zeros(1))[0])))  # feasible: g >= transform(0)
         return out
