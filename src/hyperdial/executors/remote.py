@@ -9,6 +9,7 @@ The driver only learns that the trial ended, and reads it back.
 
 from __future__ import annotations
 
+import copy
 import os
 import pickle
 import threading
@@ -57,7 +58,9 @@ def _study(task: RemoteTask) -> Any:
         if study is None:
             study = open_study(study_name=task.study_name, storage=task.storage_url)
             _studies[key] = study
-    study.sampler = task.sampler
+    # A private, writable copy: Ray hands out numpy arrays of task arguments read-only
+    # (zero-copy), and samplers grow their caches in place.
+    study.sampler = copy.deepcopy(task.sampler)
     study.pruner = task.pruner
     return study
 

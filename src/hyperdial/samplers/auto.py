@@ -25,7 +25,7 @@ from typing import Any
 
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
-from hyperdial.samplers.base import check_seed
+from hyperdial.samplers.base import PicklableLock, check_seed
 from hyperdial.space import Categorical, Distribution
 from hyperdial.trial import FrozenTrial
 
@@ -37,7 +37,7 @@ def _is_conditional(history: History) -> bool:
     return any(set(t.distributions) - set(joint) for t in history.complete)
 
 
-class Auto:
+class Auto(PicklableLock):
     """The sampler `create_study` uses unless told otherwise; logs what it chose and why.
 
     >>> import hyperdial as hd

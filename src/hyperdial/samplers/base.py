@@ -14,6 +14,7 @@ Samplers keep no state in the storage: they recompute it from the history.
 from __future__ import annotations
 
 import secrets
+import threading
 import zlib
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
@@ -30,6 +31,22 @@ from hyperdial.trial import FrozenTrial
 class Sampler(Protocol):
     def sample(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
         """Values for (some of) the parameters of `space` for `trial`."""
+
+
+class PicklableLock:
+    """Mixin for samplers guarded by `self._lock`: pickling (to ship a sampler to a process
+    pool, Dask or Ray worker) drops the lock and the copy makes a new one."""
+
+    _lock: threading.Lock
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
 
 def check_seed(seed: Any) -> int:

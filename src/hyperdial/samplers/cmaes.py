@@ -53,7 +53,7 @@ import numpy as np
 from hyperdial._imports import optional_import
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
-from hyperdial.samplers.base import check_seed, study_fingerprint, trial_rng
+from hyperdial.samplers.base import PicklableLock, check_seed, study_fingerprint, trial_rng
 from hyperdial.samplers.random import Random
 from hyperdial.space import Categorical, Distribution, Float, Int
 from hyperdial.transform import UnitTransform, decode
@@ -75,11 +75,16 @@ def _n_values(dist: Float | Int) -> int:
     return int(round((float(dist.high) - float(dist.low)) / step)) + 1
 
 
+def _cmaes() -> Any:
+    # Imported where used, and not kept on objects: samplers must stay picklable.
+    return optional_import("cmaes", extra="cmaes", purpose="the CMA-ES sampler")
+
+
 class _Replay:
     """One CMA-ES (with its restarts) replayed over the trials of one numeric space."""
 
     def __init__(self, sampler: CMAES, space: dict[str, Float | Int], cutoff: int) -> None:
-        self.cma = optional_import("cmaes", extra="cmaes", purpose="the CMA-ES sampler")
+        optional_import("cmaes", extra="cmaes", purpose="the CMA-ES sampler")  # fail early, with the extra's name
         self.sampler = sampler
         self.space = space
         self.cutoff = cutoff  # trials numbered <= cutoff are the random start-up trials
@@ -112,9 +117,9 @@ class _Replay:
     def _new(self, mean: np.ndarray, sigma: float, popsize: int) -> Any:
         mean = np.clip(mean, self.bounds[:, 0], self.bounds[:, 1])
         if self.steps.any():
-            return self.cma.CMAwM(mean=mean, sigma=sigma, bounds=self.bounds, steps=self.steps,
+            return _cmaes().CMAwM(mean=mean, sigma=sigma, bounds=self.bounds, steps=self.steps,
                                   population_size=popsize, seed=0)
-        return self.cma.CMA(mean=mean, sigma=sigma, bounds=self.bounds, population_size=popsize, seed=0)
+        return _cmaes().CMA(mean=mean, sigma=sigma, bounds=self.bounds, population_size=popsize, seed=0)
 
     def draw(self, number: int) -> tuple[np.ndarray, np.ndarray]:
         """(point in the box, raw sample to tell) for trial `number` from the current distribution."""
@@ -167,7 +172,7 @@ class _Replay:
         self.pending = []
 
 
-class CMAES:
+class CMAES(PicklableLock):
     """CMA-ES with restarts, for single-objective studies over numeric (float and int) parameters.
 
     `x0` (a dict of initial values, else the centre of the space) and `sigma0` (the

@@ -11,12 +11,12 @@ import numpy as np
 
 from hyperdial.exceptions import InvalidParameterError, invalid
 from hyperdial.history import History
-from hyperdial.samplers.base import check_seed
+from hyperdial.samplers.base import PicklableLock, check_seed
 from hyperdial.space import Categorical, Distribution, _choice_key
 from hyperdial.trial import FrozenTrial, TrialState
 
 
-class Grid:
+class Grid(PicklableLock):
     """Try every combination of the given values once, then the study stops.
 
     Parallel-safe: trial number k takes grid point k of a seeded permutation, and

@@ -40,7 +40,7 @@ import numpy as np
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.pareto import constrained_ranks, crowding_distance
-from hyperdial.samplers.base import check_seed, study_fingerprint, trial_rng
+from hyperdial.samplers.base import PicklableLock, check_seed, study_fingerprint, trial_rng
 from hyperdial.samplers.random import Random
 from hyperdial.space import Categorical, Distribution
 from hyperdial.transform import UnitTransform, decode
@@ -123,7 +123,7 @@ def _probability(name: str, value: Any) -> float:
     return float(value)
 
 
-class NSGA2:
+class NSGA2(PicklableLock):
     """NSGA-II: a genetic algorithm for multi-objective (and constrained) studies.
 
     `population_size` trials form a generation; children come from binary

@@ -9,7 +9,7 @@ from typing import Any
 
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
-from hyperdial.samplers.base import check_seed
+from hyperdial.samplers.base import PicklableLock, check_seed
 from hyperdial.samplers.random import Random
 from hyperdial.space import Distribution
 from hyperdial.transform import UnitTransform
@@ -18,7 +18,7 @@ from hyperdial.trial import FrozenTrial
 _logger = logging.getLogger("hyperdial")
 
 
-class QMC:
+class QMC(PicklableLock):
     """Low-discrepancy points cover the space more evenly than random ones (scipy.stats.qmc).
 
     Trial number k takes point k of the sequence, so parallel workers and processes

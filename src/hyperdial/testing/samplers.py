@@ -135,6 +135,20 @@ def check_seed_reproducible(make: MakeSampler) -> None:
     expect([t.params for t in other.trials] != runs[0], "a different seed must give different suggestions")
 
 
+def check_picklable(make: MakeSampler) -> None:
+    """Process, Dask and Ray executors ship the sampler to workers by pickling it."""
+    import pickle
+
+    study = _study(make)
+    study.optimize(_objective, n_trials=12, show_progress_bar=False)
+    copy = pickle.loads(pickle.dumps(study.sampler))
+    twin = create_study(sampler=copy)
+    for t in study.trials:
+        twin.add_trial(t)
+    twin.optimize(_objective, n_trials=3, show_progress_bar=False)
+    expect(all(t.state.name == "COMPLETE" for t in twin.trials), "a pickled copy of the sampler keeps working")
+
+
 CHECKS = [
     check_bounds_and_types,
     check_explores,
@@ -144,4 +158,5 @@ CHECKS = [
     check_multi_objective,
     check_enqueued_first,
     check_seed_reproducible,
+    check_picklable,
 ]

@@ -14,7 +14,7 @@ import numpy as np
 
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
-from hyperdial.samplers.base import check_seed, trial_rng
+from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
 from hyperdial.samplers.gp.encoding import Encoding
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
@@ -116,7 +116,7 @@ def _one_blas_thread() -> Iterator[None]:
         yield
 
 
-class GP:
+class GP(PicklableLock):
     """Gaussian-process Bayesian optimisation: Matern-5/2 with ARD, input warping, LogEI.
 
     Each trial after `n_startup_trials` (quasi-random until then), the GP is fitted

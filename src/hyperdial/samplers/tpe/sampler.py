@@ -17,7 +17,7 @@ import numpy as np
 
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
-from hyperdial.samplers.base import check_seed, trial_rng
+from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
 from hyperdial.samplers.random import Random
 from hyperdial.samplers.tpe._store import Block, Store, usable
 from hyperdial.samplers.tpe.encoding import Layout
@@ -42,7 +42,7 @@ def _check_bool(name: str, value: Any) -> bool:
     return value
 
 
-class TPE:
+class TPE(PicklableLock):
     """Tree-structured Parzen Estimator: model good and bad regions, sample where good/bad is largest.
 
     Multivariate by default (one joint kernel density over the joint space), with
