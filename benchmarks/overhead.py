@@ -7,9 +7,14 @@ cheap value computed from the parameters. hyperdial's declarative variant,
 `study.ask(space)` (every parameter set in one storage write), is a separate row.
 
 Each (library, pattern, storage, size) run uses a fresh storage or study and is
-stopped by a wall-clock cap (`--max-seconds`); a capped run reports how many
-trials it reached and the means over those trials, and is marked as capped.
-Nothing is extrapolated.
+stopped by a wall-clock cap on its own trials (`--max-seconds`); a capped run
+reports how many trials it reached and the means over those trials, and is
+marked as capped. Nothing is extrapolated. The runs of one storage and size take
+turns, `--chunk` trials each, in one process, so trial i of each library is
+measured under the same machine state (a shared machine's bursts of load and
+disk latency hit all of them alike). Per-trial CPU time of this process is
+recorded next to wall time; the load average and the latency of one fdatasync
+are printed, since both SQL storages' numbers depend on them.
 
 Reproduce (about 10-15 minutes on 2 cores with the defaults):
 
@@ -37,8 +42,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:54329/hyperdial_bench"
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "overhead.json")
@@ -46,6 +52,9 @@ STORAGES = ("memory", "sqlite", "postgresql")
 LIBRARIES = ("hyperdial", "optuna")
 PATTERNS = ("suggest", "space")  # "space" = hyperdial's study.ask(space); Optuna has only "suggest"
 TAIL = 500  # "last 500 trials"
+# Diagnostic (--hd-sqlite-index): an index that lets SQLite find WAITING trials without scanning the study.
+HD_SQLITE_INDEX = "CREATE INDEX ix_bench_study_state_number ON hd_trials (study_id, state, number)"
+_options = {"hd_sqlite_index": False}
 CHOICES = ("adam", "sgd", "rmsprop")
 LABELS = {
     ("hyperdial", "suggest"): "hyperdial, suggest_*",
@@ -75,9 +84,13 @@ class Run:
     setup_s: float = 0.0  # storage + study creation, not in the per-trial numbers
     teardown_s: float = 0.0  # study deletion / cleanup, not in the per-trial numbers
     error: str | None = None
+    remark: str = ""  # shown in the note column (e.g. a diagnostic that changed the setup)
     loadavg_before: tuple[float, float, float] | None = None  # os.getloadavg(): other work on the machine
     loadavg_after: tuple[float, float, float] | None = None
+    cpu_mean_ms: float | None = None  # CPU time of this process per trial (a load-independent check)
+    cpu_last_ms: float | None = None
     times: list[float] = field(default_factory=list, repr=False)  # seconds per trial (not written to JSON)
+    cpu: list[float] = field(default_factory=list, repr=False)  # CPU seconds per trial (not written to JSON)
 
     def summarise(self) -> None:
         t = self.times
@@ -90,18 +103,9 @@ class Run:
         self.last_ms = 1e3 * sum(t[-k:]) / k
         self.first_ms = 1e3 * sum(t[:k]) / k
         self.block_ms = [1e3 * sum(t[i : i + TAIL]) / len(t[i : i + TAIL]) for i in range(0, len(t), TAIL)]
-
-
-def _loop(times: list[float], n: int, deadline: float, one_trial: Callable[[], None]) -> bool:
-    """Run up to n trials, timing each; True if the wall-clock cap stopped the loop."""
-    clock = time.perf_counter
-    for _ in range(n):
-        if clock() >= deadline:
-            return True
-        t0 = clock()
-        one_trial()
-        times.append(clock() - t0)
-    return False
+        if len(self.cpu) == len(t):
+            self.cpu_mean_ms = 1e3 * sum(self.cpu) / len(t)
+            self.cpu_last_ms = 1e3 * sum(self.cpu[-k:]) / k
 
 
 def _hd_space(hd: Any) -> dict[str, Any]:
@@ -115,96 +119,196 @@ def _hd_space(hd: Any) -> dict[str, Any]:
     }
 
 
-def run_hyperdial(url: str | None, n: int, max_seconds: float, pattern: str, times: list[float]) -> tuple[bool, float, float]:
-    import hyperdial as hd
+class Runner:
+    """One run: a fresh study in a fresh storage (`open`), trials in chunks (`step`), cleanup (`close`)."""
 
-    t0 = time.perf_counter()
-    name = f"bench-overhead-{uuid.uuid4().hex[:12]}"
-    study = hd.create_study(
-        study_name=name, storage=url, sampler=hd.samplers.Random(seed=0), pruner=hd.pruners.Nop()
-    )
-    setup = time.perf_counter() - t0
-    space = _hd_space(hd)
+    def __init__(self, run: Run, url: str | None, max_seconds: float, tmp: str | None) -> None:
+        self.run = run
+        self.url = url
+        self.max_seconds = max_seconds
+        self.tmp = tmp
+        self.name = f"bench-overhead-{uuid.uuid4().hex[:12]}"
+        self.elapsed = 0.0  # wall time spent in this run's trials so far: what the cap applies to
+        self.study: Any = None
+        self.trial: Callable[[], None] | None = None
 
-    def suggest_trial() -> None:
-        trial = study.ask()
-        x = [trial.suggest_float(f"x{i}", -5.0, 5.0) for i in range(4)]
-        lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
-        opt = trial.suggest_categorical("optimizer", list(CHOICES))
-        study.tell(trial, _value(x, lr, opt))
+    @property
+    def done(self) -> bool:
+        return self.run.error is not None or self.run.capped or len(self.run.times) >= self.run.size
 
-    def space_trial() -> None:
-        trial = study.ask(space)
-        p = trial.params
-        study.tell(trial, _value([p["x0"], p["x1"], p["x2"], p["x3"]], p["lr"], p["optimizer"]))
+    def open(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self._open()
+        except Exception as exc:  # noqa: BLE001 - report it in the table and go on with the other runs
+            self.run.error = f"{type(exc).__name__}: {exc}"
+        self.run.setup_s = time.perf_counter() - t0
 
-    try:
-        capped = _loop(times, n, time.perf_counter() + max_seconds, suggest_trial if pattern == "suggest" else space_trial)
-    finally:
-        t1 = time.perf_counter()
-        if url is not None and url.startswith("postgresql"):
-            hd.delete_study(study_name=name, storage=study.storage)
-        db = getattr(study.storage, "db", None)
+    def step(self, k: int) -> None:
+        """Run up to k more trials, timing each; stop at the run's size or its wall-clock cap."""
+        if self.done or self.trial is None:
+            return
+        one_trial, times, cpu = self.trial, self.run.times, self.run.cpu
+        clock, cpu_clock = time.perf_counter, time.process_time
+        try:
+            for _ in range(min(k, self.run.size - len(times))):
+                if self.elapsed >= self.max_seconds:
+                    self.run.capped = True
+                    return
+                c0 = cpu_clock()
+                t0 = clock()
+                one_trial()
+                dt = clock() - t0
+                cpu.append(cpu_clock() - c0)
+                times.append(dt)
+                self.elapsed += dt
+            if self.elapsed >= self.max_seconds and len(times) < self.run.size:
+                self.run.capped = True
+        except Exception as exc:  # noqa: BLE001 - report it in the table and go on with the other runs
+            self.run.error = f"{type(exc).__name__}: {exc}"
+
+    def close(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            if self.study is not None:
+                self._close()
+        except Exception as exc:  # noqa: BLE001 - a failed cleanup is reported, not fatal
+            self.run.error = self.run.error or f"cleanup: {type(exc).__name__}: {exc}"
+        finally:
+            if self.tmp is not None:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        self.run.teardown_s = time.perf_counter() - t0
+        self.run.summarise()
+
+    def _open(self) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+
+class HyperdialRunner(Runner):
+    def _open(self) -> None:
+        import hyperdial as hd
+
+        study = self.study = hd.create_study(
+            study_name=self.name, storage=self.url, sampler=hd.samplers.Random(seed=0), pruner=hd.pruners.Nop()
+        )
+        space = _hd_space(hd)
+        if _options["hd_sqlite_index"] and self.url is not None and self.url.startswith("sqlite:///"):
+            with sqlite3.connect(self.url[len("sqlite:///") :]) as conn:
+                conn.execute(HD_SQLITE_INDEX)
+            conn.close()
+            self.run.remark = "diagnostic: extra index on hd_trials (study_id, state, number)"
+
+        def suggest_trial() -> None:
+            trial = study.ask()
+            x = [trial.suggest_float(f"x{i}", -5.0, 5.0) for i in range(4)]
+            lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+            opt = trial.suggest_categorical("optimizer", list(CHOICES))
+            study.tell(trial, _value(x, lr, opt))
+
+        def space_trial() -> None:
+            trial = study.ask(space)  # the declarative variant: all six parameters in one storage write
+            p = trial.params
+            study.tell(trial, _value([p["x0"], p["x1"], p["x2"], p["x3"]], p["lr"], p["optimizer"]))
+
+        self.trial = suggest_trial if self.run.pattern == "suggest" else space_trial
+
+    def _close(self) -> None:
+        import hyperdial as hd
+
+        if self.url is not None and self.url.startswith("postgresql"):
+            hd.delete_study(study_name=self.name, storage=self.study.storage)
+        db = getattr(self.study.storage, "db", None)
         if db is not None:
             db.dispose()
-        teardown = time.perf_counter() - t1
-    return capped, setup, teardown
 
 
-def run_optuna(url: str | None, n: int, max_seconds: float, pattern: str, times: list[float]) -> tuple[bool, float, float]:
-    import optuna
+class OptunaRunner(Runner):
+    def _open(self) -> None:
+        import optuna
 
-    assert pattern == "suggest"
-    t0 = time.perf_counter()
-    name = f"bench-overhead-{uuid.uuid4().hex[:12]}"
-    study = optuna.create_study(
-        study_name=name,
-        storage=url,  # a URL string: Optuna's default RDBStorage (behind its _CachedStorage)
-        sampler=optuna.samplers.RandomSampler(seed=0),
-        pruner=optuna.pruners.NopPruner(),
-    )
-    setup = time.perf_counter() - t0
+        study = self.study = optuna.create_study(
+            study_name=self.name,
+            storage=self.url,  # a URL string: Optuna's default RDBStorage (behind its _CachedStorage)
+            sampler=optuna.samplers.RandomSampler(seed=0),
+            pruner=optuna.pruners.NopPruner(),
+        )
 
-    def suggest_trial() -> None:
-        trial = study.ask()
-        x = [trial.suggest_float(f"x{i}", -5.0, 5.0) for i in range(4)]
-        lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
-        opt = trial.suggest_categorical("optimizer", list(CHOICES))
-        study.tell(trial, _value(x, lr, opt))
+        def suggest_trial() -> None:
+            trial = study.ask()
+            x = [trial.suggest_float(f"x{i}", -5.0, 5.0) for i in range(4)]
+            lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+            opt = trial.suggest_categorical("optimizer", list(CHOICES))
+            study.tell(trial, _value(x, lr, opt))
 
-    try:
-        capped = _loop(times, n, time.perf_counter() + max_seconds, suggest_trial)
-    finally:
-        t1 = time.perf_counter()
-        storage = study._storage
-        if url is not None and url.startswith("postgresql"):
-            optuna.delete_study(study_name=name, storage=storage)
+        self.trial = suggest_trial
+
+    def _close(self) -> None:
+        import optuna
+
+        storage = self.study._storage
+        if self.url is not None and self.url.startswith("postgresql"):
+            optuna.delete_study(study_name=self.name, storage=storage)
         engine = getattr(getattr(storage, "_backend", storage), "engine", None)
         if engine is not None:
             engine.dispose()
-        teardown = time.perf_counter() - t1
-    return capped, setup, teardown
 
 
-RUNNERS = {"hyperdial": run_hyperdial, "optuna": run_optuna}
-
-
-def measure(library: str, pattern: str, storage: str, size: int, max_seconds: float, pg_url: str) -> Run:
+def make_runner(library: str, pattern: str, storage: str, size: int, max_seconds: float, pg_url: str) -> Runner:
     run = Run(library, pattern, storage, size)
     tmp = tempfile.mkdtemp(prefix="hd-bench-") if storage == "sqlite" else None
-    url = {"memory": None, "sqlite": f"sqlite:///{tmp}/{library}.db", "postgresql": pg_url}[storage]
+    url = {"memory": None, "sqlite": f"sqlite:///{tmp}/{library}-{pattern}.db", "postgresql": pg_url}[storage]
+    cls = HyperdialRunner if library == "hyperdial" else OptunaRunner
+    return cls(run, url, max_seconds, tmp)
+
+
+def measure_group(
+    combos: list[tuple[str, str]], storage: str, size: int, max_seconds: float, pg_url: str, chunk: int
+) -> list[Run]:
+    """Run every (library, pattern) for one storage and size.
+
+    With chunk > 0 the runs take turns, `chunk` trials each, so trial i of every
+    library is measured at about the same moment: on a shared machine, a burst of
+    other work then slows all of them instead of one. chunk = 0 runs them one after
+    the other.
+    """
+    runners = [make_runner(lib, pat, storage, size, max_seconds, pg_url) for lib, pat in combos]
+    for r in runners:
+        r.open()
     gc.collect()
-    run.loadavg_before = os.getloadavg()
+    for r in runners:
+        r.run.loadavg_before = os.getloadavg()
     try:
-        run.capped, run.setup_s, run.teardown_s = RUNNERS[library](url, size, max_seconds, pattern, run.times)
-    except Exception as exc:  # report and go on with the other configurations
-        run.error = f"{type(exc).__name__}: {exc}"
+        if chunk > 0:
+            while not all(r.done for r in runners):
+                for r in runners:
+                    r.step(chunk)
+        else:
+            for r in runners:
+                r.step(size)
     finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-    run.loadavg_after = os.getloadavg()
-    run.summarise()
-    return run
+        for r in runners:
+            r.run.loadavg_after = os.getloadavg()
+            r.close()
+    return [r.run for r in runners]
+
+
+def fsync_probe(directory: str | None = None, n: int = 20) -> float:
+    """Median ms of an 8 KiB write + fdatasync: what each durable commit waits for on this disk."""
+    fd, path = tempfile.mkstemp(prefix="hd-bench-fsync-", dir=directory)
+    try:
+        lat = []
+        for _ in range(n):
+            os.pwrite(fd, b"\0" * 8192, 0)
+            t0 = time.perf_counter()
+            os.fdatasync(fd)
+            lat.append(time.perf_counter() - t0)
+        return round(1e3 * sorted(lat)[n // 2], 3)
+    finally:
+        os.close(fd)
+        os.unlink(path)
 
 
 # -- machine facts ---------------------------------------------------------------------
@@ -225,11 +329,12 @@ def machine(pg_url: str | None) -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "loadavg_at_start": os.getloadavg(),
+        "fsync_ms_at_start": fsync_probe(),
     }
     for mod in ("hyperdial", "optuna", "sqlalchemy", "psycopg"):
         try:
             info[mod] = __import__(mod).__version__
-        except Exception:
+        except Exception:  # noqa: BLE001 - a missing library is reported as None
             info[mod] = None
     info["postgresql"] = None
     if pg_url:
@@ -241,7 +346,7 @@ def machine(pg_url: str | None) -> dict[str, Any]:
                 info["postgresql"] = conn.execute(sa.text("SHOW server_version")).scalar()
                 info["postgresql_synchronous_commit"] = conn.execute(sa.text("SHOW synchronous_commit")).scalar()
             engine.dispose()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - no server: PostgreSQL is skipped with this reason
             info["postgresql_error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
     return info
 
@@ -256,9 +361,8 @@ def _ms(v: float | None) -> str:
 def _note(r: Run) -> str:
     if r.error:
         return f"error: {r.error.splitlines()[0][:80]}"
-    if r.capped:
-        return f"**capped at {r.n_done:,} trials** ({r.seconds:.0f} s)"
-    return ""
+    notes = [f"**capped at {r.n_done:,} trials** ({r.seconds:.0f} s)"] if r.capped else []
+    return "; ".join(notes + ([r.remark] if r.remark else []))
 
 
 def _window_ms(r: Run, lo: int, hi: int) -> float | None:
@@ -299,38 +403,42 @@ def ratios(runs: list[Run]) -> list[dict[str, Any]]:
     return out
 
 
-def markdown(runs: list[Run], info: dict[str, Any]) -> str:
-    lines = [
-        "| storage | trials asked | library, pattern | trials run | mean ms/trial | last 500 ms/trial | note |",
-        "|---|---:|---|---:|---:|---:|---|",
-    ]
+def markdown(runs: list[Run]) -> str:
+    header = (
+        "| storage | trials asked | library, pattern | trials run | mean ms/trial | last 500 ms/trial "
+        "| CPU ms/trial: mean, last 500 | note |"
+    )
+    lines = [header, "|---|---:|---|---:|---:|---:|---:|---|"]
     for r in runs:
         lines.append(
             f"| {r.storage} | {r.size:,} | {LABELS[(r.library, r.pattern)]} | {r.n_done:,} | "
-            f"{_ms(r.mean_ms)} | {_ms(r.last_ms)} | {_note(r)} |"
+            f"{_ms(r.mean_ms)} | {_ms(r.last_ms)} | {_ms(r.cpu_mean_ms)}, {_ms(r.cpu_last_ms)} | {_note(r)} |"
         )
     rows = ratios(runs)
-    if rows:
-        lines += [
-            "",
-            "Optuna ms/trial ÷ hyperdial ms/trial, over the same trial numbers (when a run was capped, "
-            "both sides are taken over the first N trials the shorter run reached; \"last 500\" = trials N-500..N):",
-            "",
-            "| storage | trials | N compared | vs hyperdial suggest_*: mean | last 500 | "
-            "vs hyperdial ask(space): mean | last 500 |",
-            "|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        for row in rows:
-            s, d = row.get("suggest"), row.get("space")
-            n = (s or d or {}).get("trials_compared")
-            cap = " (capped)" if n is not None and n < row["size"] else ""
-            lines.append(
-                f"| {row['storage']} | {row['size']:,} | {n:,}{cap} | "
-                f"{s['label'][0] if s else '-'} | {s['label'][1] if s else '-'} | "
-                f"{d['label'][0] if d else '-'} | {d['label'][1] if d else '-'} |"
-                if n is not None
-                else f"| {row['storage']} | {row['size']:,} | - | - | - | - | - |"
-            )
+    if not rows:
+        return "\n".join(lines)
+    lines += [
+        "",
+        (
+            "Optuna ms/trial ÷ hyperdial ms/trial (wall clock), over the same trial numbers: when a run was "
+            "capped, both sides are taken over the first N trials the shorter run reached, and "
+            '"last 500" means trials N-500..N of both runs.'
+        ),
+        "",
+        (
+            "| storage | trials | N compared | vs hyperdial suggest_*: mean | last 500 "
+            "| vs hyperdial ask(space): mean | last 500 |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        cells = [row["storage"], f"{row['size']:,}"]
+        s, d = row.get("suggest"), row.get("space")
+        n = (s or d or {}).get("trials_compared")
+        cells.append("-" if n is None else f"{n:,}" + (" (capped)" if n < row["size"] else ""))
+        for part in (s, d):
+            cells += list(part["label"]) if part else ["-", "-"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -344,23 +452,66 @@ def _csv(text: str, allowed: tuple[str, ...] | None = None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=lambda s: [int(x) for x in _csv(s)], default=[1000, 10000],
-                   help="trials per run, comma-separated (default 1000,10000)")
-    p.add_argument("--storages", type=lambda s: _csv(s, STORAGES), default=list(STORAGES),
-                   help="memory,sqlite,postgresql (default all)")
-    p.add_argument("--libraries", type=lambda s: _csv(s, LIBRARIES), default=list(LIBRARIES),
-                   help="hyperdial,optuna (default both)")
-    p.add_argument("--patterns", type=lambda s: _csv(s, PATTERNS), default=list(PATTERNS),
-                   help="suggest,space: 'space' is hyperdial's study.ask(space) (default both)")
-    p.add_argument("--max-seconds", type=float, default=120.0,
-                   help="wall-clock cap per (library, pattern, storage, size) run (default 120)")
-    p.add_argument("--warmup", type=int, default=30,
-                   help="unrecorded trials per (library, pattern, storage) before the first measured run (default 30)")
-    p.add_argument("--pg-url", default=os.environ.get("HYPERDIAL_BENCH_PG_URL", DEFAULT_PG_URL),
-                   help=f"SQLAlchemy URL of a PostgreSQL database (default {DEFAULT_PG_URL})")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--sizes",
+        type=lambda s: [int(x) for x in _csv(s)],
+        default=[1000, 10000],
+        help="trials per run, comma-separated (default 1000,10000)",
+    )
+    p.add_argument(
+        "--storages",
+        type=lambda s: _csv(s, STORAGES),
+        default=list(STORAGES),
+        help="memory,sqlite,postgresql (default all)",
+    )
+    p.add_argument(
+        "--libraries",
+        type=lambda s: _csv(s, LIBRARIES),
+        default=list(LIBRARIES),
+        help="hyperdial,optuna (default both)",
+    )
+    p.add_argument(
+        "--patterns",
+        type=lambda s: _csv(s, PATTERNS),
+        default=list(PATTERNS),
+        help="suggest,space: 'space' is hyperdial's study.ask(space) (default both)",
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=120.0,
+        help="wall-clock cap per (library, pattern, storage, size) run (default 120)",
+    )
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=30,
+        help="unrecorded trials per (library, pattern, storage) before the first measured run (default 30)",
+    )
+    p.add_argument(
+        "--chunk",
+        type=int,
+        default=50,
+        help="the runs of one storage and size take turns, this many trials each, so all see the same "
+        "machine state; 0 runs them one after the other (default 50)",
+    )
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("HYPERDIAL_BENCH_PG_URL", DEFAULT_PG_URL),
+        help=f"SQLAlchemy URL of a PostgreSQL database (default {DEFAULT_PG_URL})",
+    )
     p.add_argument("--out", default=DEFAULT_OUT, help="JSON results (default benchmarks/results/overhead.json)")
+    p.add_argument(
+        "--hd-sqlite-index",
+        action="store_true",
+        help="diagnostic: add an index on hd_trials (study_id, state, number) to hyperdial's SQLite files "
+        "before timing (shows what the WAITING-trial lookup in create_trial costs)",
+    )
     args = p.parse_args(argv)
+    _options["hd_sqlite_index"] = args.hd_sqlite_index
 
     import hyperdial as hd
 
@@ -377,31 +528,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"PostgreSQL unreachable, skipping it: {info.get('postgresql_error')}", file=sys.stderr)
         args.storages = [s for s in args.storages if s != "postgresql"]
 
-    combos = [(lib, pat) for lib in args.libraries for pat in PATTERNS if pat in args.patterns
-              and (lib, pat) in LABELS]
+    combos = [(lib, pat) for lib in args.libraries for pat in PATTERNS if pat in args.patterns and (lib, pat) in LABELS]
     runs: list[Run] = []
     started = time.perf_counter()
     for storage in args.storages:
-        for lib, pat in combos:  # warm-up: imports, statement caches, first connections
-            if args.warmup > 0:
-                w = measure(lib, pat, storage, args.warmup, args.max_seconds, args.pg_url)
+        if args.warmup > 0:  # imports, statement caches, first connections: not recorded
+            for w in measure_group(combos, storage, args.warmup, args.max_seconds, args.pg_url, args.chunk):
                 if w.error:
-                    print(f"  warm-up {lib}/{pat}/{storage} failed: {w.error}", file=sys.stderr)
+                    print(f"  warm-up {w.library}/{w.pattern}/{storage} failed: {w.error}", file=sys.stderr)
         for size in args.sizes:
-            for lib, pat in combos:  # the libraries one after the other, same machine state
-                r = measure(lib, pat, storage, size, args.max_seconds, args.pg_url)
+            for r in measure_group(combos, storage, size, args.max_seconds, args.pg_url, args.chunk):
                 runs.append(r)
                 print(
-                    f"  {storage:10s} {size:>6} {LABELS[(lib, pat)]:38s} n={r.n_done:<6} "
-                    f"mean={_ms(r.mean_ms)} ms  last{TAIL}={_ms(r.last_ms)} ms  {_note(r)}",
+                    f"  {storage:10s} {size:>6} {LABELS[(r.library, r.pattern)]:38s} n={r.n_done:<6} "
+                    f"mean={_ms(r.mean_ms)} ms  last{TAIL}={_ms(r.last_ms)} ms  "
+                    f"cpu={_ms(r.cpu_mean_ms)}/{_ms(r.cpu_last_ms)} ms  {_note(r)}",
                     flush=True,
                 )
+            print(f"  (load average {os.getloadavg()}, fsync {fsync_probe()} ms)", flush=True)
     total = time.perf_counter() - started
 
-    table = markdown(runs, info)
+    table = markdown(runs)
     print()
     print(table)
-    print(f"\ntotal wall time {total:.0f} s; load average at the end {os.getloadavg()}")
+    print(f"\ntotal wall time {total:.0f} s; load average at the end {os.getloadavg()}, fsync {fsync_probe()} ms")
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     result = {
@@ -410,7 +560,8 @@ def main(argv: list[str] | None = None) -> int:
         "args": {**vars(args), "tail": TAIL},
         "total_seconds": total,
         "loadavg_at_end": os.getloadavg(),
-        "runs": [{k: v for k, v in asdict(r).items() if k != "times"} for r in runs],
+        "fsync_ms_at_end": fsync_probe(),
+        "runs": [{k: v for k, v in asdict(r).items() if k not in ("times", "cpu")} for r in runs],
         "ratios": ratios(runs),
         "markdown": table,
     }
