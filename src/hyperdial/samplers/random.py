@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hyperdial.history import History
-from hyperdial.samplers.base import check_seed, trial_rng
+from hyperdial.samplers.base import check_seed, trial_uniform
 from hyperdial.space import Distribution
 from hyperdial.transform import decode
 from hyperdial.trial import FrozenTrial
@@ -28,7 +28,7 @@ class Random:
         self.seed = check_seed(seed)
 
     def sample(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
-        return {name: decode(dist, trial_rng(self.seed, trial.number, name).random()) for name, dist in space.items()}
+        return {name: decode(dist, trial_uniform(self.seed, trial.number, name)) for name, dist in space.items()}
 
     def __repr__(self) -> str:
         return f"Random(seed={self.seed})"

@@ -20,8 +20,18 @@ from hyperdial.storage.sql import schema
 
 Migration = Callable[[sa.Connection], None]
 
+def _v1_to_v2(conn: sa.Connection) -> None:
+    # Version 1 indexed (study_id, state); finding the oldest WAITING trial then walked
+    # the (study_id, number) index row by row, a cost that grew with the study (1.7 ms at
+    # 10k trials). (study_id, state, number) answers it directly.
+    conn.execute(sa.text(
+        "CREATE INDEX IF NOT EXISTS ix_hd_trials_study_state_number ON hd_trials (study_id, state, number)"
+    ))
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_hd_trials_study_state"))
+
+
 # MIGRATIONS[v] turns a version-v database into version v + 1.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
 
 
 def read_version(conn: sa.Connection) -> int | None:

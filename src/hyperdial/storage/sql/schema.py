@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -49,7 +49,8 @@ trials = sa.Table(
     sa.Column("finish_seq", sa.Integer, nullable=True),
     # The last line of defence against the numbering race (INFRA.md): never two trial 7s.
     sa.UniqueConstraint("study_id", "number", name="uq_hd_trials_study_number"),
-    sa.Index("ix_hd_trials_study_state", "study_id", "state"),
+    # (study, state, number): "the oldest WAITING trial" and "the RUNNING ones" without a scan (v2).
+    sa.Index("ix_hd_trials_study_state_number", "study_id", "state", "number"),
     sa.Index("ix_hd_trials_study_finish_seq", "study_id", "finish_seq"),
 )
 

@@ -6,6 +6,7 @@ dialects); the tables themselves are defined in `schema.py`.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -47,7 +48,9 @@ def _dt(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, tz=timezone.utc)
 
 
+@functools.lru_cache(maxsize=512)
 def _text(sql: str, *expanding: str) -> sa.TextClause:
+    """A compiled-once statement (parsing bind parameters is a measurable part of a trial's cost)."""
     clause = sa.text(sql)
     if expanding:
         clause = clause.bindparams(*(sa.bindparam(name, expanding=True) for name in expanding))
@@ -354,28 +357,53 @@ class SQLStorage:
             {"tid": tid, "sys": system, "key": key, "value": _dumps(value)},
         )
 
+    def _guarded(self, conn: sa.Connection, trial_id: int, insert: str, select: str, args: dict[str, Any]) -> None:
+        """INSERT one row only while the trial is RUNNING: one statement, the check included."""
+        res = conn.execute(
+            _text(
+                f"{insert} SELECT {select} WHERE EXISTS "
+                "(SELECT 1 FROM hd_trials WHERE trial_id = :tid AND state = :running)"
+                + (" ON CONFLICT (trial_id, system, key) DO UPDATE SET value = excluded.value"
+                   if insert.startswith("INSERT INTO hd_trial_attrs") else "")
+            ),
+            {**args, "tid": trial_id, "running": _RUNNING},
+        )
+        if res.rowcount == 0:
+            self._writable_trial(conn, trial_id)  # raises TrialNotFound / TrialFinishedError
+            raise TrialFinishedError(f"trial id {trial_id} is not running")
+
     def set_params(self, trial_id: int, params: Mapping[str, tuple[float, Distribution]]) -> None:
+        items = [(k, float(v), json.dumps(d.to_dict())) for k, (v, d) in params.items()]
+        if not items:
+            return
+
         def fn(conn: sa.Connection) -> None:
-            self._writable_trial(conn, trial_id)
-            self._insert_params(conn, trial_id, params)
+            (name, value, dist), rest = items[0], items[1:]
+            self._guarded(conn, trial_id, "INSERT INTO hd_trial_params (trial_id, name, value, distribution)",
+                          ":tid, :name, :value, :dist", {"name": name, "value": value, "dist": dist})
+            if rest:  # the guard above already holds the write lock on a running trial
+                conn.execute(
+                    _text("INSERT INTO hd_trial_params (trial_id, name, value, distribution) "
+                          "VALUES (:tid, :name, :value, :dist)"),
+                    [{"tid": trial_id, "name": n, "value": v, "dist": d} for n, v, d in rest],
+                )
 
         self.db.write(fn)
 
     def report(self, trial_id: int, step: int, value: Any) -> None:
-        def fn(conn: sa.Connection) -> None:
-            self._writable_trial(conn, trial_id)
-            self._insert_report(conn, trial_id, step, value)
-
-        self.db.write(fn)
+        text = _dumps(list(value) if isinstance(value, tuple) else value)
+        self.db.write(lambda conn: self._guarded(
+            conn, trial_id, "INSERT INTO hd_trial_intermediate (trial_id, step, value)", ":tid, :step, :value",
+            {"step": int(step), "value": text},
+        ))
 
     def set_trial_attr(self, trial_id: int, key: str, value: Any, *, system: bool = False) -> None:
         text = _dumps(value)  # fail on unserialisable values before touching the database
 
-        def fn(conn: sa.Connection) -> None:
-            self._writable_trial(conn, trial_id)
-            self._upsert_attr(conn, trial_id, key, json.loads(text), system)
-
-        self.db.write(fn)
+        self.db.write(lambda conn: self._guarded(
+            conn, trial_id, "INSERT INTO hd_trial_attrs (trial_id, system, key, value)", ":tid, :sys, :key, :value",
+            {"sys": system, "key": key, "value": text},
+        ))
 
     def finish_trial(self, trial_id: int, state: TrialState, values: Sequence[float] | None) -> datetime:
         now = time.time()
