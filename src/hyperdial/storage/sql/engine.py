@@ -128,6 +128,42 @@ class Database:
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
 
+    def write_sqlite_raw(self, fn: Callable[[Any], T]) -> T:
+        """SQLite only: run fn(cursor) in a BEGIN IMMEDIATE transaction on the driver's own
+        connection. For one-statement writes on the hot path (a parameter, a report), where
+        SQLAlchemy's per-statement machinery costs more than SQLite itself."""
+        import sqlite3
+
+        self._check_fork()
+        deadline = time.monotonic() + RETRY_SECONDS
+        delay = 0.005
+        while True:
+            raw = self.write_engine.raw_connection()
+            try:
+                if self._mem_lock is not None:
+                    self._mem_lock.acquire()
+                cur = raw.cursor()
+                try:
+                    cur.execute("BEGIN IMMEDIATE")
+                    try:
+                        result = fn(cur)
+                    except BaseException:
+                        cur.execute("ROLLBACK")
+                        raise
+                    cur.execute("COMMIT")
+                    return result
+                finally:
+                    cur.close()
+            except sqlite3.OperationalError as exc:
+                if not _is_transient(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.5)
+            finally:
+                if self._mem_lock is not None:
+                    self._mem_lock.release()
+                raw.close()  # back to the pool
+
     def write(self, fn: Callable[[Any], T]) -> T:
         return self._run(self.write_engine, fn)
 

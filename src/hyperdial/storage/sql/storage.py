@@ -357,19 +357,38 @@ class SQLStorage:
             {"tid": tid, "sys": system, "key": key, "value": _dumps(value)},
         )
 
-    def _guarded(self, conn: sa.Connection, trial_id: int, insert: str, select: str, args: dict[str, Any]) -> None:
-        """INSERT one row only while the trial is RUNNING: one statement, the check included."""
-        res = conn.execute(
-            _text(
-                f"{insert} SELECT {select} WHERE EXISTS "
-                "(SELECT 1 FROM hd_trials WHERE trial_id = :tid AND state = :running)"
-                + (" ON CONFLICT (trial_id, system, key) DO UPDATE SET value = excluded.value"
-                   if insert.startswith("INSERT INTO hd_trial_attrs") else "")
-            ),
-            {**args, "tid": trial_id, "running": _RUNNING},
+    def _guarded_write(
+        self, trial_id: int, insert: str, select: str, args: dict[str, Any],
+        more: tuple[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
+        """INSERT one row only while the trial is RUNNING: one statement, the check included
+        (then `more` rows, if any, in the same transaction)."""
+        sql = (
+            f"{insert} SELECT {select} WHERE EXISTS "
+            "(SELECT 1 FROM hd_trials WHERE trial_id = :tid AND state = :running)"
+            + (" ON CONFLICT (trial_id, system, key) DO UPDATE SET value = excluded.value"
+               if insert.startswith("INSERT INTO hd_trial_attrs") else "")
         )
-        if res.rowcount == 0:
-            self._writable_trial(conn, trial_id)  # raises TrialNotFound / TrialFinishedError
+        args = {**args, "tid": trial_id, "running": _RUNNING}
+        if self.db.is_sqlite:  # the hot path: the driver's own cursor, same SQL and named parameters
+            def raw(cur: Any) -> int:
+                cur.execute(sql, args)
+                done = int(cur.rowcount)
+                if done and more:
+                    cur.executemany(more[0], more[1])
+                return done
+
+            done = self.db.write_sqlite_raw(raw)
+        else:
+            def fn(conn: sa.Connection) -> int:
+                n = conn.execute(_text(sql), args).rowcount
+                if n and more:
+                    conn.execute(_text(more[0]), more[1])
+                return int(n)
+
+            done = self.db.write(fn)
+        if done == 0:
+            self.db.read(lambda conn: self._writable_trial(conn, trial_id))  # TrialNotFound / TrialFinishedError
             raise TrialFinishedError(f"trial id {trial_id} is not running")
 
     def set_params(self, trial_id: int, params: Mapping[str, tuple[float, Distribution]]) -> None:
@@ -377,33 +396,26 @@ class SQLStorage:
         if not items:
             return
 
-        def fn(conn: sa.Connection) -> None:
-            (name, value, dist), rest = items[0], items[1:]
-            self._guarded(conn, trial_id, "INSERT INTO hd_trial_params (trial_id, name, value, distribution)",
-                          ":tid, :name, :value, :dist", {"name": name, "value": value, "dist": dist})
-            if rest:  # the guard above already holds the write lock on a running trial
-                conn.execute(
-                    _text("INSERT INTO hd_trial_params (trial_id, name, value, distribution) "
-                          "VALUES (:tid, :name, :value, :dist)"),
-                    [{"tid": trial_id, "name": n, "value": v, "dist": d} for n, v, d in rest],
-                )
-
-        self.db.write(fn)
+        (name, value, dist), rest = items[0], items[1:]
+        more = None
+        if rest:  # the first, guarded insert already holds the write lock on a running trial
+            more = (
+                "INSERT INTO hd_trial_params (trial_id, name, value, distribution) VALUES (:tid, :name, :value, :dist)",
+                [{"tid": trial_id, "name": n, "value": v, "dist": d} for n, v, d in rest],
+            )
+        self._guarded_write(trial_id, "INSERT INTO hd_trial_params (trial_id, name, value, distribution)",
+                            ":tid, :name, :value, :dist", {"name": name, "value": value, "dist": dist}, more)
 
     def report(self, trial_id: int, step: int, value: Any) -> None:
         text = _dumps(list(value) if isinstance(value, tuple) else value)
-        self.db.write(lambda conn: self._guarded(
-            conn, trial_id, "INSERT INTO hd_trial_intermediate (trial_id, step, value)", ":tid, :step, :value",
-            {"step": int(step), "value": text},
-        ))
+        self._guarded_write(trial_id, "INSERT INTO hd_trial_intermediate (trial_id, step, value)",
+                            ":tid, :step, :value", {"step": int(step), "value": text})
 
     def set_trial_attr(self, trial_id: int, key: str, value: Any, *, system: bool = False) -> None:
         text = _dumps(value)  # fail on unserialisable values before touching the database
 
-        self.db.write(lambda conn: self._guarded(
-            conn, trial_id, "INSERT INTO hd_trial_attrs (trial_id, system, key, value)", ":tid, :sys, :key, :value",
-            {"sys": system, "key": key, "value": text},
-        ))
+        self._guarded_write(trial_id, "INSERT INTO hd_trial_attrs (trial_id, system, key, value)",
+                            ":tid, :sys, :key, :value", {"sys": system, "key": key, "value": text})
 
     def finish_trial(self, trial_id: int, state: TrialState, values: Sequence[float] | None) -> datetime:
         now = time.time()
