@@ -397,3 +397,19 @@ def test_default_pruner_prunes_in_multi_objective_studies() -> None:
 
     study.optimize(objective, n_trials=20, show_progress_bar=False)
     assert {t.state for t in study.trials} <= {TrialState.COMPLETE, TrialState.PRUNED}
+
+
+def test_joint_proposal_is_visible_to_other_processes(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/p.db"
+    a = hd.create_study(study_name="p", storage=url, sampler=hd.samplers.TPE(seed=0, n_startup_trials=3))
+    a.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 1, 4), n_trials=6, show_progress_bar=False)
+    running = a.ask()  # the objective has not asked for anything yet
+    assert running.params == {} and set(running.system_attrs["proposal"]["params"]) == {"x", "n"}
+    b = hd.load_study(study_name="p", storage=url)  # another worker, as another process would see it
+    (seen,) = b.history().running
+    view = seen.with_proposal()
+    assert view.params == running.system_attrs["proposal"]["params"]
+    assert view.distributions == {"x": hd.Float(0, 1), "n": hd.Int(1, 4)}
+    assert running.suggest_float("x", 0, 1) == view.params["x"]  # the objective gets what was proposed
+    done = a.tell(running, 1.0)
+    assert done.with_proposal() is done  # finished trials are what they are

@@ -17,7 +17,7 @@ from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
 from hyperdial.storage.base import Storage
 from hyperdial.transform import decode
-from hyperdial.trial import FrozenTrial, Trial, TrialState, check_number
+from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, check_number
 
 _logger = logging.getLogger("hyperdial")
 
@@ -187,6 +187,13 @@ class Study:
             if joint:
                 trial._relative = dict(self.sampler.sample(history, trial.freeze(), joint))
                 trial._relative_space = joint
+                if trial._relative:
+                    # Stored at once, so other processes' samplers see where this trial is headed
+                    # (constant liar) before its objective asks for the values.
+                    trial.set_system_attr(PROPOSAL_KEY, {
+                        "params": {k: v.item() if hasattr(v, "item") else v for k, v in trial._relative.items()},
+                        "space": {k: joint[k].to_dict() for k in trial._relative if k in joint},
+                    })
         if dists:
             values = {name: self._propose(trial, name, dist) for name, dist in dists.items() if name not in trial._params}
             if values:

@@ -22,6 +22,7 @@ _logger = logging.getLogger("hyperdial")
 
 
 CONSTRAINTS_KEY = "constraints"
+PROPOSAL_KEY = "proposal"  # the joint sample made at `ask`, for samplers of other processes
 
 
 class TrialState(enum.IntEnum):
@@ -83,6 +84,22 @@ class FrozenTrial:
     @property
     def last_step(self) -> int | None:
         return max(self.intermediate_values) if self.intermediate_values else None
+
+    def with_proposal(self) -> FrozenTrial:
+        """For a running trial: its params plus those its sampler proposed at `ask` and the
+        objective has not asked for yet (what a constant liar should assume it will try)."""
+        proposal = self.system_attrs.get(PROPOSAL_KEY)
+        if not proposal or self.state.is_finished():
+            return self
+        from hyperdial.space import distribution_from_dict
+
+        params, dists = dict(self.params), dict(self.distributions)
+        for name, value in proposal.get("params", {}).items():
+            spec = proposal.get("space", {}).get(name)
+            if name not in params and spec is not None:
+                params[name] = value
+                dists[name] = distribution_from_dict(spec)
+        return replace(self, params=params, distributions=dists)
 
     @property
     def constraints(self) -> tuple[float, ...] | None:

@@ -272,8 +272,8 @@ class GP(PicklableLock):
             best = math.inf
             ranking = -np.array([t.violation for t in complete])
 
-        running = [t for t in history.running if t.number != trial.number
-                   and all(t.distributions.get(k) == d for k, d in space.items())]
+        running = [r for t in history.running if t.number != trial.number
+                   and all((r := t.with_proposal()).distributions.get(k) == d for k, d in space.items())]
         if running:
             # Constant liar: other workers' points enter the model with the worst value seen, so the
             # acquisition drops there and this proposal goes elsewhere (Ginsbourger et al. 2010).

@@ -263,7 +263,8 @@ class TPE(PicklableLock):
         us, cs, numbers = [], [], []
         layout = block.layout
         for t in running:
-            params, dists = dict(t.params), dict(t.distributions)
+            view = t.with_proposal()  # includes what another process's sampler proposed at ask
+            params, dists = dict(view.params), dict(view.distributions)
             for name, (dist, value) in self._proposed.get(t.number, {}).items():
                 params.setdefault(name, value)
                 dists.setdefault(name, dist)
