@@ -330,3 +330,42 @@ def test_large_history_fits_on_a_subset_and_still_finds_the_optimum() -> None:
     me = _trial(350, {}, None, TrialState.RUNNING)
     p = GP(seed=0).sample(History(["minimize"], [*done, me]), me, {"a": hd.Float(0.0, 1.0), "b": hd.Float(0.0, 1.0)})
     assert np.hypot(p["a"] - 0.3, p["b"] - 0.6) < 0.05
+
+
+def test_proposals_do_not_remeasure_a_point() -> None:
+    """The acquisition's best is a measured point: the optimiser returns the best point that is not."""
+    from hyperdial.samplers.gp.encoding import Encoding
+    from hyperdial.samplers.gp.optim import MIN_DISTANCE, optimize
+
+    enc = Encoding({"a": hd.Float(0, 1), "b": hd.Float(0, 1)})
+    observed = np.array([[0.3, 0.6], [0.9, 0.1]])
+
+    def acq(x: np.ndarray, grad: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        d = x - observed[0]
+        return -np.sum(d * d, axis=1), (-2.0 * d if grad else None)  # peak exactly on a measured point
+
+    ls = np.array([0.2, 0.2])
+    rng = np.random.default_rng(0)
+    free, _ = optimize(acq, enc, rng, observed[:1], ls)
+    assert np.allclose(free, observed[0], atol=1e-4)  # without `observed`, the peak itself
+    point, _ = optimize(acq, enc, rng, observed[:1], ls, observed=observed)
+    gap = np.min(np.linalg.norm((observed - point) / ls, axis=1))
+    assert MIN_DISTANCE <= gap < 0.2  # just outside the exclusion radius, still next to the peak
+
+
+def test_does_not_spend_trials_in_the_corners_of_a_10d_box() -> None:
+    """A bowl off-centre in 10-d: a GP whose prior mean were the average of the data would send
+    EI to the box's corners, far from every point, once the bowl is found (a third or more of
+    the trials on Ackley-10); with the pessimistic prior mean it keeps refining the bowl."""
+    centre = np.full(10, 0.3)
+    study = hd.create_study(sampler=GP(seed=3), pruner=hd.pruners.Nop())
+
+    def bowl(t: hd.Trial) -> float:
+        x = np.array([t.suggest_float(f"x{i}", 0, 1) for i in range(10)])
+        return float(np.sqrt(np.mean((x - centre) ** 2)) + 0.1 * np.sum(np.cos(20 * np.pi * x)) / 10)
+
+    study.optimize(bowl, n_trials=70, show_progress_bar=False)
+    later = study.trials[30:]
+    in_corner = [t for t in later if sum(min(v, 1 - v) < 0.02 for v in t.params.values()) >= 5]
+    assert len(in_corner) <= 4, f"{len(in_corner)} of {len(later)} trials had half their coordinates on a bound"
+    assert study.best_value < 0.12
