@@ -175,3 +175,27 @@ def test_yahpo_client_evaluates_through_its_own_venv() -> None:
     finally:
         client.close()
         bp._client = None
+
+
+def test_pruner_benchmark_runs_the_default_study_and_scores_fronts() -> None:
+    """benchmarks/pruners.py: which combinations run, the default study as a user gets it, the hypervolume."""
+    import pruners
+    import pruners_report as prep
+
+    specs = pruners.specs_for("lcbench", ["1"], ["hyperdial", "optuna"], ["default", "random"],
+                              ["nop", "asha", "default"], 1, 52, 30)
+    assert {(s["library"], s["sampler"], s["pruner"]) for s in specs} == {
+        ("hyperdial", "default", "default"), ("hyperdial", "random", "nop"), ("hyperdial", "random", "asha"),
+        ("optuna", "random", "nop"), ("optuna", "random", "asha"),
+    }
+    mo = pruners.specs_for("lcbench-mo", ["1"], ["optuna"], ["default"], ["nop", "asha"], 1, 52, 30)
+    assert [(s["pruner"], s["objectives"]) for s in mo] == [("nop", 2)]  # Optuna cannot report with 2 objectives
+    r = pruners.run({"task": "digits", "library": "hyperdial", "sampler": "default", "pruner": "default",
+                     "seed": 0, "epochs": 2, "budget": 2, "objectives": 1})
+    assert r["sampler_label"] == "default (Auto)" and r["pruner_label"].startswith("default (")
+    assert r["epochs_consumed"] >= 4 and sum(r["auto_trials"].values()) == r["n_trials"]
+    # normalised hypervolume: the ideal corner fills the unit box; a point beyond the reference adds nothing;
+    # a trial finished after the budget does not count yet
+    ref = {"front": [[0.9, 100.0], [0.5, 10.0], [0.7, 60.0], [0.5, 110.0], [0.6, 200.0]]}  # medians 0.6, 100 s
+    assert prep.hv_at({"points": [(52, 0.9, 10.0)]}, 52, ref) == pytest.approx(1.0)
+    assert prep.hv_at({"points": [(52, 0.75, 55.0), (104, 0.9, 10.0), (52, 0.4, 5.0)]}, 52, ref) == pytest.approx(0.25)
