@@ -22,6 +22,10 @@ Reproduce (see docs/benchmarks.md, "Sampler quality", for the numbers):
     python benchmarks/samplers.py                       # everything: hours (resumable)
     python benchmarks/samplers.py --problems synthetic --samplers hd:TPE,optuna:TPE --seeds 5 --budget 100
     python benchmarks/samplers.py --report-only --write-docs
+    # split over cores (one results file each), then combined into the default file:
+    python benchmarks/samplers.py --samplers optuna --workers 1 --out benchmarks/results/a.json
+    python benchmarks/samplers.py --samplers hd --workers 1 --out benchmarks/results/b.json
+    python benchmarks/samplers.py --merge benchmarks/results/a.json,benchmarks/results/b.json --report-only
 
 Results go to benchmarks/results/samplers.json (git-ignored). Runs already there
 are skipped, so an interrupted run continues where it stopped.
@@ -259,6 +263,21 @@ def load_results(path: Path) -> dict[str, Any]:
     return {"format": 1, "runs": {}, "references": {}}
 
 
+def merge_results(into: dict[str, Any], other: dict[str, Any]) -> None:
+    """Copy other's runs and references into `into`; of two runs with one key, the one finished later wins.
+
+    References are computed from a fixed seed, so both files hold the same ones (the larger sample is kept).
+    """
+    for key, run in other["runs"].items():
+        mine = into["runs"].get(key)
+        if mine is None or mine.get("error") or (not run.get("error") and run.get("finished", "") > mine.get("finished", "")):
+            into["runs"][key] = run
+    for name, ref in other["references"].items():
+        mine = into["references"].get(name)
+        if mine is None or mine.get("error") or ref.get("n", 0) > mine.get("n", 0):
+            into["references"][name] = ref
+
+
 def save_results(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -302,6 +321,8 @@ def _parse() -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=None, help=f"results JSON (default {DEFAULT_OUT.relative_to(HERE.parent)})")
     ap.add_argument("--rerun", default="", help="comma list of samplers (or 'all') whose stored runs are redone")
     ap.add_argument("--report-only", action="store_true", help="run nothing; report what the results file holds")
+    ap.add_argument("--merge", default="", help="comma list of results files (e.g. from runs split across machines "
+                    "or cores with --out) whose runs and references are copied into --out first; newer runs win")
     ap.add_argument("--per-problem", action="store_true", help="also print a table per problem")
     ap.add_argument("--write-docs", action="store_true", help="replace the 'Sampler quality' section of docs/benchmarks.md")
     ap.add_argument("--docs-note", default="", help="a sentence put at the top of the docs section (e.g. 'partial run')")
@@ -384,6 +405,10 @@ def main() -> int:
             samplers.append(name)
 
     data = load_results(args.out)
+    for extra in [Path(f) for f in args.merge.split(",") if f.strip()]:
+        merge_results(data, load_results(extra))
+    if args.merge:
+        save_results(args.out, data)
     data["machine"] = machine()
     todo: list[tuple[str, tuple[Any, ...]]] = []
     rerun = set(select_samplers(args.rerun)) if args.rerun else set()
