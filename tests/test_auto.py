@@ -86,3 +86,46 @@ def test_default_sampler_is_auto() -> None:
 @pytest.mark.parametrize("check", conformance.CHECKS, ids=lambda c: c.__name__)
 def test_auto_conformance(check) -> None:  # type: ignore[no-untyped-def]
     check(lambda seed: hd.samplers.Auto(seed=seed))
+
+
+def _pruned_history(n_complete: int, n_pruned: int) -> History:
+    dists = {"x": hd.Float(0, 1), "y": hd.Float(0, 1)}
+    trials = [FrozenTrial(number=i, state=TrialState.COMPLETE, values=(1.0 + i,), params={"x": 0.1, "y": 0.1},
+                          distributions=dists, intermediate_values={1: 2.0 + i, 2: 1.0 + i})
+              for i in range(n_complete)]
+    trials += [FrozenTrial(number=n_complete + i, state=TrialState.PRUNED, params={"x": 0.2, "y": 0.2},
+                           distributions=dists, intermediate_values={1: 3.0 + i}) for i in range(n_pruned)]
+    return History(["minimize"], trials)
+
+
+def test_multi_fidelity_view_only_once_trials_are_pruned() -> None:
+    auto = hd.samplers.Auto(seed=0)
+    assert auto.multi_fidelity and auto.random_fraction == pytest.approx(1 / 3) and auto.min_observations is None
+    few = _pruned_history(2, 5)  # d = 2: N_min = 4 > 2 COMPLETE; step 1 has 7 observations
+    view, budget = auto.view(few)
+    assert budget is not None and budget.step == 1 and len(view.complete) == 7
+    assert auto.choose(view)[0] == "GP"
+    enough = _pruned_history(4, 5)  # 4 COMPLETE: the full budget, pruned trials at the worst value
+    view, budget = auto.view(enough)
+    assert budget is not None and budget.step is None
+    assert [t.values for t in view.complete] == [(1.0,), (2.0,), (3.0,), (4.0,)] + [(4.0,)] * 5
+    off = hd.samplers.Auto(seed=0, multi_fidelity=False)
+    assert off.view(few) == (few, None)
+    unpruned = _pruned_history(2, 0)
+    assert auto.view(unpruned) == (unpruned, None)
+
+
+def test_bohb_view_keeps_pruned_trials_pruned() -> None:
+    view, budget = hd.samplers.Auto(seed=0, stopped="pruned").view(_pruned_history(4, 5))
+    assert budget is not None and budget.step is None and len(view.complete) == 4
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"multi_fidelity": "yes"}, "`multi_fidelity` must be a bool"),
+    ({"min_observations": 0}, "`min_observations` must be an int >= 1"),
+    ({"random_fraction": -0.1}, "`random_fraction` must be a number in"),
+    ({"stopped": "best"}, "`stopped` must be 'pruned', 'worst' or 'last'"),
+])
+def test_multi_fidelity_arguments(kwargs: dict, message: str) -> None:
+    with pytest.raises(hd.exceptions.InvalidParameterError, match=message):
+        hd.samplers.Auto(**kwargs)

@@ -3,12 +3,14 @@
 `Auto` (the default: picks one of the others from the history), `Random`, `Grid`,
 `QMC` (quasi-random), `TPE` (tree-structured Parzen estimator), `GP`
 (Gaussian-process BO), `CMAES` (evolution strategy for numeric spaces), `NSGA2`
-(multi-objective genetic algorithm).
+(multi-objective genetic algorithm), `MultiFidelity` (wraps one of them so that, with a
+pruner, it models the largest budget with enough observations: BOHB-style; `budget_view`).
 """
 
 from hyperdial.samplers.auto import Auto
 from hyperdial.samplers.base import Sampler
 from hyperdial.samplers.cmaes import CMAES
+from hyperdial.samplers.fidelity import Budget, BudgetView, MultiFidelity, budget_view
 from hyperdial.samplers.gp import GP
 from hyperdial.samplers.grid import Grid
 from hyperdial.samplers.nsga2 import NSGA2
@@ -16,5 +18,8 @@ from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 from hyperdial.samplers.tpe import TPE
 
-__all__ = ["CMAES", "GP", "NSGA2", "QMC", "TPE", "Auto", "Grid", "Random", "Sampler"]
+__all__ = [
+    "CMAES", "GP", "NSGA2", "QMC", "TPE", "Auto", "Budget", "BudgetView", "Grid", "MultiFidelity", "Random",
+    "Sampler", "budget_view",
+]
 

@@ -12,8 +12,20 @@ The rules (checked at every trial, cheap: they read only the joint space and cou
 4. After that: CMA-ES for purely numeric spaces (no categoricals), which keeps
    improving with many evaluations; TPE otherwise.
 
+Multi-fidelity (on by default, `multi_fidelity=True`): once trials are being
+pruned, the rules above and the algorithm they pick see `BudgetView`'s history
+(`fidelity.py`, BOHB-style). While fewer than N_min = d + 2 trials are
+COMPLETE, the trials observed at the largest reported step with at least N_min
+observations appear COMPLETE with their value there, so the model learns from
+the pruned trials' curves instead of waiting for finished runs, and a third of
+the trials are sampled at random (BOHB's share). Trials stopped before the
+modelled step (at the full budget too) appear COMPLETE with the worst value
+seen there: GP reads only COMPLETE trials, and without this keeps proposing
+the point the pruner stops after one step. No pruned trials: no change at all.
+
 Each trial is handled by one algorithm from start to end (its choice is cached by
-trial number), and the choice is logged whenever it changes, with the reason.
+trial number), and the choice is logged whenever it changes, with the reason
+(the same when the multi-fidelity view turns on or off).
 """
 
 from __future__ import annotations
@@ -26,8 +38,10 @@ from typing import Any
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.samplers.base import PicklableLock, check_seed
+from hyperdial.samplers.fidelity import Budget, MultiFidelity
+from hyperdial.samplers.random import Random
 from hyperdial.space import Categorical, Distribution
-from hyperdial.trial import FrozenTrial
+from hyperdial.trial import FrozenTrial, TrialState
 
 _logger = logging.getLogger("hyperdial")
 
@@ -40,6 +54,20 @@ def _is_conditional(history: History) -> bool:
 class Auto(PicklableLock):
     """The sampler `create_study` uses unless told otherwise; logs what it chose and why.
 
+    Args (keyword-only):
+        seed: seeds the algorithm it delegates to.
+        gp_max_trials: COMPLETE trials after which a flat space leaves GP (its cost grows as n^3).
+        mo_switch_trials: COMPLETE trials after which several objectives go from TPE to NSGA-II.
+        multi_fidelity: once trials are pruned, model the largest budget with enough
+            observations (`MultiFidelity`'s view; see the module docstring).
+        min_observations: N_min of that view; None means d + 2 for d parameters.
+        random_fraction: share of trials sampled at random while the view models a lower budget.
+        stopped: how trials stopped before the modelled budget appear: "worst", "last" or
+            "pruned" (see `BudgetView`).
+
+    With the view on, the trial counts of the rules are those of the view (pruned trials
+    count as COMPLETE there): GP's cost grows with the points it models.
+
     >>> import hyperdial as hd
     >>> study = hd.create_study(sampler=hd.samplers.Auto(seed=0))
     >>> study.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=12, show_progress_bar=False)
@@ -49,17 +77,44 @@ class Auto(PicklableLock):
 
     joint_sampling = True
 
-    def __init__(self, *, seed: int | None = None, gp_max_trials: int = 200, mo_switch_trials: int = 300) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        gp_max_trials: int = 200,
+        mo_switch_trials: int = 300,
+        multi_fidelity: bool = True,
+        min_observations: int | None = None,
+        random_fraction: float = 1 / 3,
+        stopped: str = "worst",
+    ) -> None:
         for name, value in (("gp_max_trials", gp_max_trials), ("mo_switch_trials", mo_switch_trials)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise invalid(name, "must be an int >= 0", value)
+        if not isinstance(multi_fidelity, bool):
+            raise invalid("multi_fidelity", "must be a bool", multi_fidelity)
         self.seed = check_seed(seed)
         self.gp_max_trials = gp_max_trials
         self.mo_switch_trials = mo_switch_trials
+        self.multi_fidelity = multi_fidelity
+        # The view and the random share are MultiFidelity's; Auto wraps the algorithm it picks instead.
+        self._fidelity = MultiFidelity(
+            Random(seed=self.seed), min_observations=min_observations, random_fraction=random_fraction, stopped=stopped,
+            seed=self.seed,
+        )
         self._samplers: dict[str, Any] = {}
-        self._by_trial: dict[int, str] = {}
+        self._by_trial: dict[int, tuple[str, bool]] = {}  # number -> (algorithm, in the random share)
         self._lock = threading.Lock()
+        self._mode = ""  # what the last choice's view was, for the log: "", "low" or "full"
         self.choice_log: list[tuple[int, str, str]] = []  # (trial number, algorithm, reason) when it changes
+
+    @property
+    def min_observations(self) -> int | None:
+        return self._fidelity.view.min_observations
+
+    @property
+    def random_fraction(self) -> float:
+        return self._fidelity.random_fraction
 
     def _sampler(self, name: str) -> Any:
         if name not in self._samplers:
@@ -69,7 +124,7 @@ class Auto(PicklableLock):
         return self._samplers[name]
 
     def choose(self, history: History) -> tuple[str, str]:
-        """The algorithm for the next trial, and why."""
+        """The algorithm for the next trial, and why (give it the view the algorithm will model)."""
         n = len(history.complete)
         joint = history.joint_space()
         if history.is_multi_objective:
@@ -88,28 +143,61 @@ class Auto(PicklableLock):
             return "CMAES", f"numeric space, a long run ({n} trials)"
         return "TPE", f"mixed space, a long run ({n} trials)"
 
-    def _delegate(self, history: History, trial: FrozenTrial) -> Any:
+    def view(self, history: History) -> tuple[History, Budget | None]:
+        """What the algorithm models: the budget view once trials are pruned (None: the history as is)."""
+        if not self.multi_fidelity or not history.with_states(TrialState.PRUNED):
+            return history, None
+        return self._fidelity.view(history)
+
+    def _delegate(self, history: History, trial: FrozenTrial) -> tuple[Any, History]:
+        view, budget = self.view(history)
         with self._lock:
-            name = self._by_trial.get(trial.number)
-            if name is None:
-                name, why = self.choose(history)
-                if not self.choice_log or self.choice_log[-1][1] != name:
+            hit = self._by_trial.get(trial.number)
+            if hit is None:
+                name, why = self.choose(view)
+                mode = ""
+                if budget is not None:
+                    mode = "low" if budget.step is not None else "full"
+                    why += "; " + self._why_view(history, view, budget)
+                if not self.choice_log or self.choice_log[-1][1] != name or mode != self._mode:
                     _logger.info("Auto sampler: trial %d onwards uses %s (%s)", trial.number, name, why)
                     self.choice_log.append((trial.number, name, why))
+                self._mode = mode
+                hit = (name, mode == "low" and self._fidelity.is_random(trial.number))
                 if len(self._by_trial) > 10_000:
                     self._by_trial.clear()
-                self._by_trial[trial.number] = name
-            return self._sampler(name)
+                self._by_trial[trial.number] = hit
+            name, random = hit
+            return (self._fidelity.base if random else self._sampler(name)), view
+
+    def _why_view(self, history: History, view: History, budget: Budget) -> str:
+        n, n_min = len(history.complete), budget.min_observations
+        stopped = {
+            "worst": "at the worst value seen there",
+            "last": "at their last value or the worst seen there, whichever is worse",
+            "pruned": "stay PRUNED",
+        }[self._fidelity.view.stopped]
+        if budget.step is not None:
+            return (
+                f"trials are being pruned and {n} < {n_min} are COMPLETE: multi-fidelity, modelling step "
+                f"{budget.step} ({budget.n_observations} trials observed there; trials stopped earlier {stopped}; "
+                f"{self.random_fraction:.0%} sampled at random)"
+            )
+        where = f"{n} COMPLETE trials" if n >= n_min else f"no step has {n_min} observations yet"
+        if view is history:
+            return f"trials are being pruned; {where}: multi-fidelity at the full budget"
+        return f"trials are being pruned; {where}: multi-fidelity at the full budget, pruned trials {stopped}"
 
     def sample(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
-        return dict(self._delegate(history, trial).sample(history, trial, space))
+        sampler, view = self._delegate(history, trial)
+        return dict(sampler.sample(view, trial, space))
 
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
         with self._lock:
-            name = self._by_trial.pop(trial.number, None)
-        hook = getattr(self._samplers.get(name or ""), "after_trial", None)
+            hit = self._by_trial.pop(trial.number, None)
+        hook = getattr(self._samplers.get(hit[0] if hit else ""), "after_trial", None)
         if hook is not None:
             hook(history, trial)
 
     def __repr__(self) -> str:
-        return f"Auto(seed={self.seed})"
+        return f"Auto(seed={self.seed}, multi_fidelity={self.multi_fidelity})"
