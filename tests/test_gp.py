@@ -369,3 +369,20 @@ def test_does_not_spend_trials_in_the_corners_of_a_10d_box() -> None:
     in_corner = [t for t in later if sum(min(v, 1 - v) < 0.02 for v in t.params.values()) >= 5]
     assert len(in_corner) <= 4, f"{len(in_corner)} of {len(later)} trials had half their coordinates on a bound"
     assert study.best_value < 0.12
+
+
+def test_pruned_trials_are_not_proposed_again() -> None:
+    """A pruned trial enters the model at the worst value seen, so GP moves away from it
+    instead of proposing the point the pruner keeps stopping."""
+    directions = ("minimize",)
+    space = {"x": hd.Float(0, 1), "y": hd.Float(0, 1)}
+    rng = np.random.default_rng(0)
+    trials = [FrozenTrial(number=i, state=TrialState.COMPLETE, values=(float(np.sum((p - 0.5) ** 2)),),
+                          params={"x": p[0], "y": p[1]}, distributions=space)
+              for i, p in enumerate(rng.random((12, 2)))]
+    gp = GP(seed=0)
+    first = gp.sample(History(directions, trials), FrozenTrial(number=12, state=TrialState.RUNNING), space)
+    pruned = [FrozenTrial(number=12 + k, state=TrialState.PRUNED, params=dict(first), distributions=space,
+                          intermediate_values={0: 1.0}) for k in range(3)]
+    nxt = gp.sample(History(directions, trials + pruned), FrozenTrial(number=15, state=TrialState.RUNNING), space)
+    assert math.dist(first.values(), nxt.values()) > 0.05

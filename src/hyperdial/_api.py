@@ -20,11 +20,14 @@ def _default_sampler(seed: int | None) -> Any:
 
 
 def _default_pruner(n_objectives: int) -> Any:
-    # Median is the safer partner of model-based samplers on one objective; with several
-    # objectives ASHA ranks reports by non-dominated sorting (Median handles one only).
-    from hyperdial.pruners import ASHA, Median
+    # ASHA for any number of objectives (several: ranked by non-dominated sorting). With the
+    # default sampler's multi-fidelity view (samplers/fidelity.py), which models the stopped
+    # trials' curves, Auto + ASHA beat Auto + Median on YAHPO lcbench at every budget
+    # (mean best accuracy over 5 instances at 10/20/30 full runs: 0.790/0.816/0.822 against
+    # 0.745/0.776/0.794; docs/benchmarks.md, "Pruners").
+    from hyperdial.pruners import ASHA
 
-    return Median() if n_objectives == 1 else ASHA()
+    return ASHA()
 
 
 _LIVENESS = "liveness"  # study system attr: the heartbeat settings every worker should share

@@ -19,7 +19,7 @@ from hyperdial.samplers.gp.encoding import Encoding
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 from hyperdial.space import Distribution
-from hyperdial.trial import FrozenTrial
+from hyperdial.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:  # the numeric modules import scipy: loaded on the first model-based proposal
     from hyperdial.samplers.gp.kernel import Embedding
@@ -133,7 +133,8 @@ class GP(PicklableLock):
     Knowles 2006). Constraints (`trial.set_constraint`): one GP each; the
     acquisition adds log P(feasible), or is that alone while nothing is feasible.
     Parameters outside the joint space (conditional ones) are sampled at random,
-    logged once per parameter at INFO. PRUNED and FAILED trials are not modelled.
+    logged once per parameter at INFO. PRUNED trials enter with the worst value seen, like
+    running ones; FAILED trials are not modelled.
 
     Args:
         seed: seeds the start-up points and each trial's acquisition search.
@@ -284,6 +285,11 @@ class GP(PicklableLock):
 
         running = [r for t in history.running if t.number != trial.number
                    and all((r := t.with_proposal()).distributions.get(k) == d for k, d in space.items())]
+        # Pruned trials too: the pruner judged them bad, and without a value there the model keeps
+        # proposing the point it stops after one step (seen on lcbench with Median: a thousand
+        # trials, ten finished). A view that gives them values (MultiFidelity) makes them COMPLETE.
+        running += [t for t in history.with_states(TrialState.PRUNED)
+                    if all(t.distributions.get(k) == d for k, d in space.items())]
         if running:
             # Constant liar: other workers' points enter the model with the worst value seen, so the
             # acquisition drops there and this proposal goes elsewhere (Ginsbourger et al. 2010).
