@@ -133,8 +133,8 @@ class GP(PicklableLock):
     Knowles 2006). Constraints (`trial.set_constraint`): one GP each; the
     acquisition adds log P(feasible), or is that alone while nothing is feasible.
     Parameters outside the joint space (conditional ones) are sampled at random,
-    logged once per parameter at INFO. PRUNED trials enter with the worst value seen, like
-    running ones; FAILED trials are not modelled.
+    logged once per parameter at INFO. PRUNED trials are modelled at the worst value seen;
+    FAILED trials are not modelled.
 
     Args:
         seed: seeds the start-up points and each trial's acquisition search.
@@ -253,7 +253,13 @@ class GP(PicklableLock):
         from hyperdial.samplers.gp.optim import optimize
 
         complete = history.complete
-        enc, x = self._encode(space, complete)
+        # PRUNED trials are modelled at the worst value seen: the pruner judged them bad, and
+        # without a value there the model keeps proposing the point it stops after one step (seen
+        # on lcbench with Median: a thousand trials, ten finished). This is what the multi-fidelity
+        # view's stopped="worst" does at the full budget, the better of its modes on lcbench.
+        pruned = [t for t in history.with_states(TrialState.PRUNED)
+                  if all(t.distributions.get(k) == d for k, d in space.items())]
+        enc, x = self._encode(space, [*complete, *pruned])
         if enc.dim == 0:
             return enc.decode(np.zeros(0))
         rng = trial_rng(self.seed, trial.number)
@@ -261,6 +267,7 @@ class GP(PicklableLock):
         layout = model.Layout(enc.dim, len(emb.numeric), not self.deterministic_objective, self.input_warping)
 
         f = self._objective_values(history, complete, rng)  # to maximise
+        f = np.concatenate([f, np.full(len(pruned), np.min(f))])
         if np.ptp(f) == 0.0 and all(t.constraints is None for t in complete):
             # Every value the same: nothing to model yet, keep filling the space.
             return self._startup.sample(history, trial, space)
@@ -274,22 +281,17 @@ class GP(PicklableLock):
         y -= float(np.min(y))
         obj = self._fit("objective", emb, layout, x, y, rng, better=y)
 
-        feasible = np.array([t.feasible for t in complete])
+        feasible = np.array([t.feasible for t in complete] + [False] * len(pruned))
         constraints = self._constraint_models(complete, emb, layout, x, rng)
         if feasible.any():
             best = float(np.max(y[feasible]))
             ranking = np.where(feasible, y, -np.inf)
         else:
             best = math.inf
-            ranking = -np.array([t.violation for t in complete])
+            ranking = -np.array([t.violation for t in complete] + [np.inf] * len(pruned))
 
         running = [r for t in history.running if t.number != trial.number
                    and all((r := t.with_proposal()).distributions.get(k) == d for k, d in space.items())]
-        # Pruned trials too: the pruner judged them bad, and without a value there the model keeps
-        # proposing the point it stops after one step (seen on lcbench with Median: a thousand
-        # trials, ten finished). A view that gives them values (MultiFidelity) makes them COMPLETE.
-        running += [t for t in history.with_states(TrialState.PRUNED)
-                    if all(t.distributions.get(k) == d for k, d in space.items())]
         if running:
             # Constant liar: other workers' points enter the model with the worst value seen, so the
             # acquisition drops there and this proposal goes elsewhere (Ginsbourger et al. 2010).
