@@ -385,7 +385,8 @@ def test_constraints_make_best_trial_prefer_feasible(storage_url: str | None) ->
 def test_default_pruner_prunes_in_multi_objective_studies() -> None:
     study = hd.create_study(directions=["minimize", "minimize"], seed=0)
     assert isinstance(study.pruner, hd.pruners.ASHA)
-    assert isinstance(hd.create_study().pruner, hd.pruners.ASHA)  # one objective too (docs/design-notes.md)
+    single = hd.create_study().pruner  # ASHA for one objective too, first rung skipped (docs/design-notes.md)
+    assert isinstance(single, hd.pruners.ASHA) and single.rungs(52) == [3, 9, 27]
 
     def objective(trial: hd.Trial) -> tuple[float, float]:
         x = trial.suggest_float("x", 0, 1)

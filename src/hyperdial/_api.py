@@ -22,12 +22,13 @@ def _default_sampler(seed: int | None) -> Any:
 def _default_pruner(n_objectives: int) -> Any:
     # ASHA for any number of objectives (several: ranked by non-dominated sorting). With the
     # default sampler's multi-fidelity view (samplers/fidelity.py), which models the stopped
-    # trials' curves, Auto + ASHA beat Auto + Median on YAHPO lcbench at every budget
-    # (mean best accuracy over 5 instances at 10/20/30 full runs: 0.790/0.816/0.822 against
-    # 0.745/0.776/0.794; docs/benchmarks.md, "Pruners").
+    # trials' curves, Auto + ASHA beat Auto + Median on YAHPO lcbench at every budget. The
+    # first rung is skipped (min_early_stopping_rate=1: decisions at 3, 9, 27 ... steps, not
+    # from step 1): one step says little about a curve, and on lcbench the default scored
+    # higher from 10 full-run equivalents on (docs/benchmarks.md, "Pruners").
     from hyperdial.pruners import ASHA
 
-    return ASHA()
+    return ASHA(min_early_stopping_rate=1)
 
 
 _LIVENESS = "liveness"  # study system attr: the heartbeat settings every worker should share
