@@ -133,7 +133,7 @@ def _n_params(history: History) -> int:
     return max((len(t.distributions) for t in history.trials if t.state in _USED), default=0)
 
 
-class BudgetView:
+class BudgetView(PicklableLock):
     """Builds budget views (see the module docstring), reusing work between calls; thread-safe.
 
     `min_observations` is N_min (None: d + 2 for d parameters); `stopped` ("pruned" or
@@ -169,15 +169,6 @@ class BudgetView:
         self._curves: dict[int, _Curve] = {}  # trial number -> curve of that frozen object
         self._views: dict[int, tuple[FrozenTrial, Any, FrozenTrial]] = {}  # number -> (source, key, view)
         self._m = 0
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_lock", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def n_min(self, history: History) -> int:
         """N_min for this history: `min_observations`, or d + 2 for d parameters."""
