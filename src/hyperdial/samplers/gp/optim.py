@@ -75,9 +75,9 @@ def _local_search(acq: AcqFn, enc: Encoding, x: np.ndarray, fx: np.ndarray, swee
 
 def _far_from(x: np.ndarray, observed: np.ndarray, lengthscales: np.ndarray, min_distance: float) -> np.ndarray:
     """Rows of x at least `min_distance` from every observed point, distances in lengthscales."""
-    from scipy.spatial.distance import cdist
+    from hyperdial.samplers.gp.kernel import sqdist
 
-    d2 = cdist(x / lengthscales, observed / lengthscales, "sqeuclidean")
+    d2 = sqdist(x / lengthscales, observed / lengthscales)
     return np.asarray(d2.min(axis=1) >= min_distance**2)
 
 
