@@ -23,6 +23,7 @@ import numpy as np
 
 from hyperdial.history import History
 from hyperdial.samplers.tpe.encoding import Dim, Layout
+from hyperdial.samplers.tpe.parzen import TruncationCache
 from hyperdial.samplers.tpe.split import COMPLETE, OTHER, PRUNED
 from hyperdial.space import Distribution
 from hyperdial.trial import FrozenTrial, TrialState
@@ -52,7 +53,7 @@ def usable(params: Mapping[str, Any], dists: Mapping[str, Distribution], dims: S
 
 
 class Block:
-    """Box encodings, cells and one-hot cell rows of the store's rows for one search space.
+    """Box encodings, cells and kernel features (`Layout.features`) of the store's rows for one space.
 
     Rows of trials that lack a parameter (or are not COMPLETE/PRUNED) are marked invalid.
     """
@@ -62,7 +63,8 @@ class Block:
         d = len(self.layout.dims)
         self.u = np.empty((0, d))
         self.cells = np.empty((0, d), dtype=np.int64)
-        self.onehot = np.empty((0, self.layout.n_features))
+        self.features = np.empty((0, len(self.layout.cont) + self.layout.n_features))
+        self.truncation = TruncationCache(len(self.layout.cont))
         self.valid = np.empty(0, dtype=bool)
         self.filled = 0
 
@@ -71,7 +73,7 @@ class Block:
         if start == n:
             return
         self.u, self.cells, self.valid = _grow(self.u, n), _grow(self.cells, n), _grow(self.valid, n)
-        self.onehot = _grow(self.onehot, n)
+        self.features = _grow(self.features, n)
         dims = self.layout.dims
         for i in range(start, n):
             t = trials[i]
@@ -81,7 +83,7 @@ class Block:
                 self.u[i], self.cells[i] = self.layout.encode(t.params)
             else:
                 self.u[i], self.cells[i] = 0.5, 0
-        self.onehot[start:n] = self.layout.onehot(self.cells[start:n])
+        self.features[start:n] = self.layout.features(self.u[start:n], self.cells[start:n])
         self.filled = n
 
 

@@ -10,9 +10,10 @@ Parzen estimator models it:
 - cell tables ("table"): categoricals and grids of at most `TABLE_MAX` cells, whose
   kernels give each cell an exact probability mass.
 
-Each observation's table cells are also kept as one-hot rows, the fixed part
-of the kernel features that make the log density of many candidates under all
-kernels one matrix product (see `parzen.py`).
+Each observation's continuous coordinates and one-hot table cells are also
+kept as one row of kernel features: the part of the log density of many
+candidates under all kernels that does not change between suggestions, so that
+evaluating it is one matrix product (see `parzen.py`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from hyperdial.space import Categorical, Distribution, Float, Int
 from hyperdial.transform import decode, numeric_bounds, round_to_space
 
 TABLE_MAX = 64
+LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+_LOG_PRIOR_Z = math.log(math.erf(0.5 / math.sqrt(2.0)))  # N(0.5, 1) mass inside [0, 1]
 
 
 def special() -> Any:
@@ -97,6 +100,7 @@ class Layout:
         self.categorical = [j for j, d in enumerate(self.dims) if d.categorical]
         self.table_offsets = [int(o) for o in np.cumsum([0] + [self.dims[j].cells for j in self.tables])[:-1]]
         self.n_features = sum(self.dims[j].cells for j in self.tables)
+        self._cell_tables: dict[int, dict[float, np.ndarray]] = {}
         # The prior kernel N(0.5, 1) (uniform for categoricals) never changes: its log mass per cell.
         self.prior_tables = {
             j: (
@@ -124,12 +128,46 @@ class Layout:
                 cell[j] = int(round((float(value) - d.dist.low) / (d.dist.step or 1)))
         return u, cell
 
-    def onehot(self, cells: np.ndarray) -> np.ndarray:
-        """One-hot rows of the table dims' cells (the cached kernel features of observations)."""
-        out = np.zeros((len(cells), self.n_features))
+    def prior_log_pdf(self, x: np.ndarray, xc: np.ndarray) -> np.ndarray:
+        """Log density of the prior kernel (N(0.5, 1) truncated to the box, uniform for categoricals) at x."""
+        out = np.zeros(len(x))
+        if len(self.cont):
+            out -= (0.5 * (x[:, self.cont] - 0.5) ** 2 + LOG_SQRT_2PI + _LOG_PRIOR_Z).sum(axis=1)
+        for j in self.tables:
+            out += self.prior_tables[j][xc[:, j]]
+        return out
+
+    def cell_table(self, j: int, width: float) -> np.ndarray:
+        """Table dim j's kernel table T[kernel cell, candidate cell] (log mass), remembered for a few widths.
+
+        Numbers: `trunc_log_mass` at bandwidth `width`; categoricals: Aitchison-Aitken with
+        `width` = b, 1 - b on the observed choice and b / (K - 1) on each other one.
+        """
+        cache = self._cell_tables.setdefault(j, {})
+        table = cache.get(width)
+        if table is None:
+            d = self.dims[j]
+            if d.categorical:
+                k = d.cells
+                table = np.full((k, k), math.log(width / (k - 1)) if k > 1 else 0.0)
+                np.fill_diagonal(table, math.log1p(-width))
+            else:
+                assert d.edges is not None and d.centres is not None
+                table = trunc_log_mass(d.edges, d.centres, width)
+            if len(cache) >= 8:
+                del cache[next(iter(cache))]
+            cache[width] = table
+            table.flags.writeable = False
+        return table
+
+    def features(self, u: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """Kernel features of observations: continuous coordinates, then one-hot rows of the table
+        dims' cells. They do not depend on the bandwidths, so the sampler caches them per trial."""
+        out = np.zeros((len(cells), len(self.cont) + self.n_features))
+        out[:, : len(self.cont)] = u[:, self.cont]
         rows = np.arange(len(cells))
         for j, offset in zip(self.tables, self.table_offsets):
-            out[rows, offset + cells[:, j]] = 1.0
+            out[rows, len(self.cont) + offset + cells[:, j]] = 1.0
         return out
 
     def snap(self, j: int, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,14 +175,14 @@ class Layout:
         d = self.dims[j]
         if d.table:
             assert d.edges is not None and d.centres is not None
-            cell = np.clip(np.searchsorted(d.edges, u, side="right") - 1, 0, d.cells - 1)
+            cell = np.minimum(np.maximum(np.searchsorted(d.edges, u, side="right") - 1, 0), d.cells - 1)
             return d.centres[cell], cell
         dist = d.dist
         assert isinstance(dist, (Float, Int))
         if dist.log:  # a log Int with many values: round on the native scale
-            v = np.clip(np.round(np.exp(d.lo + u * (d.hi - d.lo))), dist.low, dist.high)
+            v = np.minimum(np.maximum(np.rint(np.exp(d.lo + u * (d.hi - d.lo))), dist.low), dist.high)
             return (np.log(v) - d.lo) / (d.hi - d.lo), (v - dist.low).astype(np.int64)
-        cell = np.clip(np.floor(u * d.cells), 0, d.cells - 1).astype(np.int64)
+        cell = np.minimum(np.maximum(np.floor(u * d.cells), 0), d.cells - 1).astype(np.int64)
         return (cell + 0.5) / d.cells, cell
 
     def value(self, j: int, u: float, cell: int) -> Any:

@@ -21,23 +21,23 @@ The prior kernel is N(0.5, 1) truncated to the box, uniform for categoricals.
 Evaluation is vectorised over candidates x and kernels k: the Gaussian exponent
   -(x - m)^2 / 2s^2 = [-x^2 / 2] (1 / s^2) + [x] (m / s^2) - m^2 / 2s^2
 splits into candidate features [-x^2 / 2, x], kernel features [1 / s^2, m / s^2]
-and a kernel constant (with one width per dimension, Scott's rule, the first
-term moves to the candidate side); a cell table adds T[cell(m_k), cell(x)] = sum_c T[c, cell(x)] onehot_c(m_k),
-with the one-hot rows cached per observation by the sampler. So the
-(candidates x kernels) matrix of log densities is one matrix product, and a
-log-sum-exp over kernels finishes the mixture.
+and a kernel constant. With one width per dimension (Scott's rule) the 1 / s^2
+factors move to the candidate side, [x / s^2] against [m], and -x^2 / 2s^2 is
+the same for every kernel. A cell table adds
+T[cell(m_k), cell(x)] = sum_c T[c, cell(x)] onehot_c(m_k). The kernel features
+[m, onehot(m)] then do not depend on the bandwidths, and the sampler caches them
+per observation (`Layout.features`). So the (candidates x kernels) matrix of log
+densities is one matrix product, and a log-sum-exp over kernels finishes the mixture.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 
 import numpy as np
 
-from hyperdial.samplers.tpe.encoding import Layout, special, trunc_log_mass
-
-_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
-_LOG_PRIOR_Z = math.log(math.erf(0.5 / math.sqrt(2.0)))  # N(0.5, 1) mass inside [0, 1]
+from hyperdial.samplers.tpe.encoding import LOG_SQRT_2PI as _LOG_SQRT_2PI
+from hyperdial.samplers.tpe.encoding import Layout, special
 
 
 def _neighbour_bandwidths(m: np.ndarray) -> np.ndarray:
@@ -74,6 +74,56 @@ def _product(a: np.ndarray, k: np.ndarray) -> np.ndarray:
     return out
 
 
+# Bandwidths are rounded to steps of 1% (on the log scale), far inside the slack of the rules
+# that set them; the rounding lets a kernel's constants outlive one suggestion (see TruncationCache).
+_BANDWIDTH_STEP = 0.01
+
+
+def round_bandwidths(sigma: np.ndarray) -> np.ndarray:
+    return np.exp(np.round(np.log(sigma) / _BANDWIDTH_STEP) * _BANDWIDTH_STEP)
+
+
+def log_truncation(m: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """log of the mass inside [0, 1] of Gaussians at m with widths sigma: log(Phi((1 - m) / s) - Phi(-m / s))."""
+    sp = special()
+    inv = 1.0 / sigma
+    t = m * inv
+    z = sp.ndtr(inv - t)
+    z -= sp.ndtr(-t)
+    return np.log(z, out=z)
+
+
+class TruncationCache:
+    """The truncation constants log Z of the observations' kernels, per continuous dim, kept between suggestions.
+
+    Z needs two normal CDFs per observation and dimension, the largest cost of fitting g(x)
+    (hundreds of kernels). Its bandwidths (rounded, over nearly the same observations) rarely
+    change from one suggestion to the next, so a column is recomputed only when its bandwidth
+    changes, and a row once, when the observation arrives.
+    """
+
+    def __init__(self, dims: int) -> None:
+        self.sigma = np.full(dims, np.nan)
+        self.table = np.empty((0, dims))
+        self.filled = 0
+
+    def log_z(self, m: np.ndarray, rows: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Sum over dims of log Z for `rows` of the observations' continuous coordinates `m`."""
+        n = len(m)
+        if len(self.table) < n:
+            grown = np.empty((max(n, 2 * len(self.table), 64), self.table.shape[1]))
+            grown[: self.filled] = self.table[: self.filled]
+            self.table = grown
+        changed = np.flatnonzero(sigma != self.sigma)
+        if len(changed) and self.filled:
+            self.table[: self.filled, changed] = log_truncation(m[: self.filled, changed], sigma[changed])
+        if n > self.filled:
+            self.table[self.filled : n] = log_truncation(m[self.filled : n], sigma)
+        self.sigma[:] = sigma
+        self.filled = n
+        return self.table.take(rows, 0).sum(axis=1)
+
+
 class Parzen:
     """A weighted mixture of product kernels over a `Layout`, fitted to observations in the box.
 
@@ -81,7 +131,7 @@ class Parzen:
     >>> from hyperdial.space import Float
     >>> layout = Layout({"x": Float(0.0, 1.0)})
     >>> u, cells = np.array([[0.2], [0.25]]), np.full((2, 1), -1)
-    >>> p = Parzen(layout, u, cells, layout.onehot(cells), np.ones(2))
+    >>> p = Parzen(layout, u, cells, layout.features(u, cells), np.ones(2))
     >>> near, far = p.log_pdf(np.array([[0.22], [0.9]]), np.full((2, 1), -1))
     >>> bool(near > far)
     True
@@ -92,33 +142,45 @@ class Parzen:
         layout: Layout,
         u: np.ndarray,
         cells: np.ndarray,
-        onehot: np.ndarray,
+        features: np.ndarray,
         weights: np.ndarray,
         *,
         prior_weight: float = 1.0,
         magic_clip: bool = True,
         min_bandwidth: float = 0.01,
         bandwidth: str = "scott",
+        log_z: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         n = len(u)
         self.layout, self.n, self.u, self.cells = layout, n, u, cells
-        w = np.append(np.asarray(weights, dtype=float), prior_weight) if n else np.ones(1)
-        self.log_w = np.log(w / w.sum())
+        w = np.empty(n + 1)
+        w[:n] = weights
+        w[n] = prior_weight if n else 1.0
+        self.cum_w = np.cumsum(w)  # sampling picks a kernel by inverting this
+        self.log_w = np.log(w / self.cum_w[-1])
         dims = layout.dims
 
         self.sigma = np.ones(len(dims))
-        if n and len(layout.numeric):
+        num = layout.numeric
+        if n and len(num):
             d = len(dims)
-            spread = u[:, layout.numeric].std(axis=0, ddof=1 if n > 1 else 0)
+            un = u[:, num] if len(num) < u.shape[1] else u
+            spread = np.zeros(len(num))
+            if n > 1:
+                dev = un - un.mean(axis=0)
+                spread = np.sqrt(np.einsum("ij,ij->j", dev, dev) / (n - 1))
             scott = (4.0 / (d + 2)) ** (1.0 / (d + 4)) * spread * n ** (-1.0 / (d + 4))
             floor = max(min_bandwidth, 1.0 / (n + 1)) if magic_clip else min_bandwidth
-            self.sigma[layout.numeric] = np.clip(scott, floor, 1.0)
-        # Continuous dims: one width per kernel and dimension (shared widths broadcast).
+            self.sigma[num] = round_bandwidths(np.minimum(np.maximum(scott, floor), 1.0))
+        # Continuous dims: Scott's rule shares one width per dimension; "hyperopt" gives each
+        # kernel its own (None: the shared ones).
         cont = layout.cont
-        self.kernel_sigma = np.broadcast_to(self.sigma[cont], (n, len(cont)))
-        if n and len(cont) and bandwidth == "hyperopt":
+        dc = len(cont)
+        self.shared = bandwidth == "scott"
+        self.kernel_sigma: np.ndarray | None = None
+        if n and dc and not self.shared:
             floor = max(min_bandwidth, 1.0 / (n + 1)) if magic_clip else min_bandwidth
-            self.kernel_sigma = np.clip(_neighbour_bandwidths(u[:, cont]), floor, 1.0)
+            self.kernel_sigma = np.clip(_neighbour_bandwidths(features[:, :dc]), floor, 1.0)
 
         c = prior_weight / (n + 1)
         self.b: dict[int, float] = {}
@@ -127,72 +189,77 @@ class Parzen:
             dim = dims[j]
             if dim.categorical:
                 k = dim.cells
-                b = self.b[j] = (k - 1) * c / (1 + k * c)
-                table = np.full((k, k), math.log(b / (k - 1)) if k > 1 else 0.0)
-                np.fill_diagonal(table, math.log1p(-b))
+                self.b[j] = (k - 1) * c / (1 + k * c)
+                self.tables[j] = layout.cell_table(j, self.b[j])
             else:
-                assert dim.edges is not None and dim.centres is not None
-                table = trunc_log_mass(dim.edges, dim.centres, float(self.sigma[j]))
-            self.tables[j] = table
+                self.tables[j] = layout.cell_table(j, float(self.sigma[j]))
 
         # Kernel side of the expanded exponent and per-kernel constants: log weight, Gaussian
-        # normaliser and truncation to [0, 1]. Shared widths fold 1 / s^2 into the candidate side.
+        # normaliser and truncation to [0, 1]. With shared widths the 1 / s^2 factors go to the
+        # candidate side, so the kernel features are the cached observation features as they are.
         self.bias = self.log_w[:n].copy()
-        self.shared = bandwidth == "scott"
-        self.kernel_features = onehot
-        dc = len(cont)
+        self.kernel_features = features
         if n and dc:
-            m = u[:, cont]
-            s = self.kernel_sigma
-            z = special().ndtr(np.concatenate([(1.0 - m) / s, -m / s], axis=1))
-            self.bias -= np.log(z[:, :dc] - z[:, dc:]).sum(axis=1)
-            if self.shared:
-                inv = 1.0 / self.sigma[cont] ** 2
-                self.bias -= 0.5 * (m * m) @ inv
-                self.kernel_features = np.concatenate([m * inv, onehot], axis=1)
+            m = features[:, :dc]
+            if self.kernel_sigma is None:
+                s = self.sigma[cont]
+                self.bias -= log_z(s) if log_z is not None else log_truncation(m, s).sum(axis=1)
+                self.bias -= (m * m) @ (0.5 / (s * s))
             else:
+                s = self.kernel_sigma
                 inv = 1.0 / (s * s)
+                self.bias -= log_truncation(m, s).sum(axis=1)
                 self.bias -= (0.5 * m * m * inv + np.log(s)).sum(axis=1) + dc * _LOG_SQRT_2PI
-                self.kernel_features = np.concatenate([inv, m * inv, onehot], axis=1)
+                self.kernel_features = np.concatenate([inv, m * inv, features[:, dc:]], axis=1)
 
     def sample(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
         """`size` draws as (box coordinates, cell indices); discrete values sit on their cells."""
-        sp = special()
         layout, n = self.layout, self.n
-        k = rng.choice(n + 1, size=size, p=np.exp(self.log_w))
+        num, cat = layout.numeric, layout.categorical
+        r = rng.random((size, 1 + len(num) + 3 * len(cat)))  # every uniform this needs, in one draw
+        k = np.minimum(np.searchsorted(self.cum_w, r[:, 0] * self.cum_w[-1], side="right"), n)
         prior = k == n
         obs = np.minimum(k, max(n - 1, 0))
         u = np.empty((size, len(layout.dims)))
         cells = np.full((size, len(layout.dims)), -1, dtype=np.int64)
-        num = layout.numeric
         if len(num):  # truncated normals by inverse CDF, all numeric dims at once
-            mu = np.where(prior[:, None], 0.5, self.u[obs][:, num] if n else 0.5)
-            sd = np.broadcast_to(self.sigma[num], (size, len(num))).copy()
-            if n and len(layout.cont):
+            sp = special()
+            mu = self.u[obs][:, num] if n else np.full((size, len(num)), 0.5)
+            sd = np.repeat(self.sigma[num][None, :], size, axis=0)
+            if self.kernel_sigma is not None:
                 sd[:, np.searchsorted(num, layout.cont)] = self.kernel_sigma[obs]
-            sd[prior] = 1.0
-            lo, hi = sp.ndtr(-mu / sd), sp.ndtr((1.0 - mu) / sd)
-            r = rng.random((size, len(num)))
-            u[:, num] = np.clip(mu + sd * sp.ndtri(lo + r * (hi - lo)), 0.0, 1.0)
+            mu[prior], sd[prior] = 0.5, 1.0
+            inv = 1.0 / sd
+            lo = -mu * inv
+            cdf = sp.ndtr(np.concatenate([lo, lo + inv], axis=1))
+            lo_cdf = cdf[:, : len(num)]
+            q = lo_cdf + r[:, 1 : 1 + len(num)] * (cdf[:, len(num) :] - lo_cdf)
+            u[:, num] = np.minimum(np.maximum(mu + sd * sp.ndtri(q), 0.0), 1.0)
             for j in layout.discrete:
                 u[:, j], cells[:, j] = layout.snap(j, u[:, j])
-        for j in layout.categorical:
+        for i, j in enumerate(cat):
             kk = layout.dims[j].cells
+            keep, r_other, r_prior = r[:, 1 + len(num) + 3 * i : 4 + len(num) + 3 * i].T
             observed = self.cells[obs, j] if n else np.zeros(size, dtype=np.int64)
-            other = rng.integers(0, max(kk - 1, 1), size=size)
-            other += other >= observed
-            pick = np.where(rng.random(size) >= self.b.get(j, 1.0), observed, np.minimum(other, kk - 1))
-            pick = np.where(prior, rng.integers(0, kk, size=size), pick)
+            other = np.minimum((r_other * (kk - 1)).astype(np.int64), max(kk - 2, 0))
+            other += other >= observed  # a uniform choice among the other kk - 1
+            pick = np.where(keep >= self.b.get(j, 1.0), observed, np.minimum(other, kk - 1))
+            pick = np.where(prior, np.minimum((r_prior * kk).astype(np.int64), kk - 1), pick)
             cells[:, j] = pick
             u[:, j] = (pick + 0.5) / kk
         return u, cells
 
-    def log_pdf(self, x: np.ndarray, xc: np.ndarray) -> np.ndarray:
-        """Log density (mass for discrete parameters) at points x of the box with cell indices xc."""
+    def log_pdf(self, x: np.ndarray, xc: np.ndarray, prior_log_pdf: np.ndarray | None = None) -> np.ndarray:
+        """Log density (mass for discrete parameters) at points x of the box with cell indices xc.
+
+        `prior_log_pdf`: the prior kernel's `layout.prior_log_pdf(x, xc)`, if already computed.
+        """
         layout = self.layout
         cont = layout.cont
         c = len(x)
-        prior = self._prior_log_pdf(x, xc) + self.log_w[-1]
+        if prior_log_pdf is None:
+            prior_log_pdf = layout.prior_log_pdf(x, xc)
+        prior = prior_log_pdf + self.log_w[-1]
         if not self.n:
             return prior
         dc = len(cont)
@@ -204,7 +271,7 @@ class Parzen:
             if self.shared:  # -x^2 / 2s^2 - log s - log sqrt(2 pi) is the same for every kernel
                 s = self.sigma[cont]
                 inv = 1.0 / (s * s)
-                feats[:, :dc] = xs
+                np.multiply(xs, inv, out=feats[:, :dc])
                 const = -0.5 * (xs * xs) @ inv - (float(np.log(s).sum()) + dc * _LOG_SQRT_2PI)
             else:
                 feats[:, :dc] = -0.5 * xs * xs
@@ -215,14 +282,7 @@ class Parzen:
         log_k = _product(feats, self.kernel_features)
         log_k += self.bias
         top = log_k.max(axis=1)
-        kernels = np.log(np.exp(log_k - top[:, None]).sum(axis=1)) + top + const
+        log_k -= top[:, None]
+        np.exp(log_k, out=log_k)
+        kernels = np.log(log_k.sum(axis=1)) + top + const
         return np.logaddexp(kernels, prior)
-
-    def _prior_log_pdf(self, x: np.ndarray, xc: np.ndarray) -> np.ndarray:
-        layout = self.layout
-        out = np.zeros(len(x))
-        if len(layout.cont):
-            out -= (0.5 * (x[:, layout.cont] - 0.5) ** 2 + _LOG_SQRT_2PI + _LOG_PRIOR_Z).sum(axis=1)
-        for j in layout.tables:
-            out += layout.prior_tables[j][xc[:, j]]
-        return out

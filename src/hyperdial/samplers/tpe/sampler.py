@@ -21,13 +21,14 @@ from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
 from hyperdial.samplers.random import Random
 from hyperdial.samplers.tpe._store import Block, Store, usable
 from hyperdial.samplers.tpe.encoding import Layout
-from hyperdial.samplers.tpe.parzen import Parzen
+from hyperdial.samplers.tpe.parzen import Parzen, log_truncation
 from hyperdial.samplers.tpe.split import default_gamma, default_gamma_multi, default_weights, split
 from hyperdial.space import Distribution
 from hyperdial.transform import decode
 from hyperdial.trial import FrozenTrial
 
 _KEEP = 4096  # proposals remembered for unfinished trials (constant liar, groups)
+_CACHE_TRUNCATION = 64  # bad observations from which g(x)'s truncation constants are cached
 
 
 def _check_int(name: str, value: Any, low: int) -> int:
@@ -213,10 +214,14 @@ class TPE(PicklableLock):
         n = len(numbers)
         if uniform or n == 0:
             return np.ones(n)
-        fn = self.weights or default_weights
-        w = np.asarray(fn(n), dtype=float)
-        if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
-            raise invalid("weights", f"must return {n} finite non-negative weights, not all zero", w)
+        if self.weights is None:
+            w = default_weights(n)
+        else:
+            w = np.asarray(self.weights(n), dtype=float)
+            if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+                raise invalid("weights", f"must return {n} finite non-negative weights, not all zero", w)
+        if n < 2 or bool(np.all(numbers[1:] >= numbers[:-1])):  # already oldest first (the usual case)
+            return w
         out = np.empty(n)
         out[np.argsort(numbers, kind="stable")] = w
         return out
@@ -234,27 +239,46 @@ class TPE(PicklableLock):
         good, bad = good[block.valid[good]], bad[block.valid[bad]]
         if len(good) + len(bad) == 0:  # nobody has these parameters yet
             return {name: decode(dist, rng.random()) for name, dist in space.items()}
-        bad_u, bad_c, bad_f, bad_numbers = block.u[bad], block.cells[bad], block.onehot[bad], store.number[bad]
+        bad_u, bad_c, bad_f = block.u.take(bad, 0), block.cells.take(bad, 0), block.features.take(bad, 0)
+        bad_numbers = store.number.take(bad)
+        liar_f = bad_f[:0]
         if running:
             extra = self._encode_running(block, running)
             if extra is not None:
+                liar_f = layout.features(extra[0], extra[1])
                 bad_u, bad_c = np.concatenate([bad_u, extra[0]]), np.concatenate([bad_c, extra[1]])
-                bad_f = np.concatenate([bad_f, layout.onehot(extra[1])])
+                bad_f = np.concatenate([bad_f, liar_f])
                 bad_numbers = np.concatenate([bad_numbers, extra[2]])
-        l_x = self._parzen(layout, block.u[good], block.cells[good], block.onehot[good],
-                           self._weights(store.number[good], multi))
-        g_x = self._parzen(layout, bad_u, bad_c, bad_f, self._weights(bad_numbers, False))
+        dc = len(layout.cont)
+
+        def bad_log_z(sigma: np.ndarray) -> np.ndarray:  # g(x)'s many truncation constants, mostly cached
+            cached = block.truncation.log_z(block.features[: block.filled, :dc], bad, sigma)
+            if not len(liar_f):
+                return cached
+            return np.concatenate([cached, log_truncation(liar_f[:, :dc], sigma).sum(axis=1)])
+
+        l_x = self._parzen(layout, block.u.take(good, 0), block.cells.take(good, 0), block.features.take(good, 0),
+                           self._weights(store.number.take(good), multi))
+        g_x = self._parzen(layout, bad_u, bad_c, bad_f, self._weights(bad_numbers, False),
+                           bad_log_z if len(bad) >= _CACHE_TRUNCATION else None)
         cand_u, cand_c = l_x.sample(rng, self.n_ei_candidates)
-        score = l_x.log_pdf(cand_u, cand_c) - g_x.log_pdf(cand_u, cand_c)
+        prior = layout.prior_log_pdf(cand_u, cand_c)
+        score = l_x.log_pdf(cand_u, cand_c, prior) - g_x.log_pdf(cand_u, cand_c, prior)
         best = int(np.argmax(score))
         return {d.name: layout.value(j, float(cand_u[best, j]), int(cand_c[best, j])) for j, d in enumerate(layout.dims)}
 
     def _parzen(
-        self, layout: Layout, u: np.ndarray, cells: np.ndarray, onehot: np.ndarray, weights: np.ndarray
+        self,
+        layout: Layout,
+        u: np.ndarray,
+        cells: np.ndarray,
+        features: np.ndarray,
+        weights: np.ndarray,
+        log_z: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> Parzen:
         return Parzen(
-            layout, u, cells, onehot, weights, prior_weight=self.prior_weight, magic_clip=self.magic_clip,
-            min_bandwidth=self.min_bandwidth, bandwidth=self.bandwidth,
+            layout, u, cells, features, weights, prior_weight=self.prior_weight, magic_clip=self.magic_clip,
+            min_bandwidth=self.min_bandwidth, bandwidth=self.bandwidth, log_z=log_z,
         )
 
     def _encode_running(

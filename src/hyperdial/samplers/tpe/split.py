@@ -16,6 +16,7 @@ added to the bad side by the sampler (the constant liar).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -37,12 +38,13 @@ def default_gamma_multi(n: int) -> int:
     return math.ceil(0.1 * n)
 
 
+@functools.lru_cache(maxsize=16)
 def default_weights(n: int) -> np.ndarray:
     """Observation weights, oldest first: the newest 25 weigh 1, older ones ramp down to 1/n
-    (Bergstra et al. 2011 / Hyperopt's "old-decay"; Watanabe 2023, section 3.2)."""
-    if n < 25:
-        return np.ones(n)
-    return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
+    (Bergstra et al. 2011 / Hyperopt's "old-decay"; Watanabe 2023, section 3.2). Read-only (cached)."""
+    w = np.ones(n) if n < 25 else np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
+    w.flags.writeable = False
+    return w
 
 
 def split(
@@ -70,7 +72,7 @@ def split(
     if len(complete):
         y = values[complete] * signs
         if y.shape[1] == 1:
-            chosen = complete[np.argsort(y[:, 0], kind="stable")[:left]]
+            chosen = complete[_first_k(y[:, 0], left)]
         else:
             chosen = complete[_select_multi(y, left)]
         below[chosen] = True
@@ -89,6 +91,15 @@ def split(
         chosen = infeasible[np.argsort(violation[infeasible], kind="stable")[:left]]
         below[chosen] = True
     return below
+
+
+def _first_k(v: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k smallest values, ties by position: the set a stable argsort's first k give, in O(n)."""
+    if 4 * k >= len(v):
+        return np.argsort(v, kind="stable")[:k]
+    t = np.partition(v, k - 1)[k - 1]
+    less = np.flatnonzero(v < t)
+    return np.concatenate([less, np.flatnonzero(v == t)[: k - len(less)]])
 
 
 def _select_multi(y: np.ndarray, k: int) -> np.ndarray:
