@@ -356,3 +356,47 @@ def test_failed_trials_are_ignored_and_other_ranges_filtered() -> None:
     for seed in range(5):
         assert space["x"].contains(TPE(seed=seed).sample(History(("minimize",), [*trials, wider]), _running(51),
                                                          space)["x"])
+
+
+def test_truncation_cache_matches_direct_computation() -> None:
+    # g(x)'s truncation constants are cached per observation and recomputed per changed
+    # bandwidth; every answer must equal computing them afresh.
+    from hyperdial.samplers.tpe.parzen import TruncationCache, log_truncation
+
+    rng = np.random.default_rng(0)
+    m = rng.random((300, 3))
+    cache = TruncationCache(3)
+    sigma = np.array([0.1, 0.2, 0.3])
+    for n, change in ((100, None), (150, None), (150, 1), (300, 0), (300, None)):
+        if change is not None:
+            sigma = sigma.copy()
+            sigma[change] *= 1.5
+        rows = rng.choice(n, size=n // 2, replace=False)
+        expected = log_truncation(m[rows], sigma).sum(axis=1)
+        np.testing.assert_allclose(cache.log_z(m[:n], rows, sigma), expected, rtol=1e-12)
+
+
+def test_many_observations_propose_what_the_uncached_estimator_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past 64 bad observations the sampler caches g(x)'s truncation constants; after warming the
+    # cache on smaller histories (other bandwidths), the proposal must be the uncached one.
+    import hyperdial.samplers.tpe.sampler as tpe_module
+
+    trials = _quadratic_trials(200)
+    h = History(("minimize",), trials)
+    cached = TPE(seed=5)
+    for k in (150, 199):
+        cached.sample(History(("minimize",), trials[:k]), _running(500), h.joint_space())
+    got = cached.sample(h, _running(500), h.joint_space())
+    monkeypatch.setattr(tpe_module, "_CACHE_TRUNCATION", 10**9)
+    assert got == TPE(seed=5).sample(h, _running(500), h.joint_space())
+
+
+def test_first_k_is_a_stable_argsorts_first_k() -> None:
+    from hyperdial.samplers.tpe.split import _first_k
+
+    rng = np.random.default_rng(0)
+    for i in range(300):
+        n = int(rng.integers(1, 200))
+        k = int(rng.integers(1, n + 1))
+        v = rng.integers(0, 10, n).astype(float) if i % 2 else rng.random(n)
+        assert set(_first_k(v, k).tolist()) == set(np.argsort(v, kind="stable")[:k].tolist())
