@@ -32,7 +32,9 @@ MIXED = {**NUMERIC, "opt": hd.Categorical(["adam", "sgd"])}
         (History(["minimize"], []), "TPE"),
         (History(["minimize"], _trials(5, NUMERIC)), "GP"),
         (History(["minimize"], _trials(5, MIXED)), "GP"),
-        (History(["minimize"], _trials(6, MIXED, extra={"momentum": hd.Float(0, 1)})), "TPE"),
+        (History(["minimize"], _trials(6, MIXED, extra={"momentum": hd.Float(0, 1)})), "GP"),
+        (History(["minimize"], _trials(250, MIXED, extra={"momentum": hd.Float(0, 1)})), "TPE"),
+        (History(["minimize"], _trials(250, NUMERIC, extra={"momentum": hd.Float(0, 1)})), "TPE"),
         (History(["minimize"], _trials(250, NUMERIC)), "CMAES"),
         (History(["minimize"], _trials(250, MIXED)), "TPE"),
         (History(["minimize", "maximize"], [
@@ -61,11 +63,11 @@ def test_choices_are_logged_with_reasons(caplog: pytest.LogCaptureFixture) -> No
         study.optimize(objective, n_trials=14, show_progress_bar=False)
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Auto sampler")]
     assert lines[0] == "Auto sampler: trial 0 onwards uses TPE (no search space seen yet)"
-    assert lines[1].startswith("Auto sampler: trial 1 onwards uses GP (flat numeric space of 1 parameters")
+    assert lines[1].startswith("Auto sampler: trial 1 onwards uses GP (flat numeric space of 1 joint parameters")
     assert [c[1] for c in study.sampler.choice_log] == ["TPE", "GP"]
 
 
-def test_conditional_study_uses_tpe() -> None:
+def test_conditional_study_uses_the_conditional_gp() -> None:
     study = hd.create_study(sampler=hd.samplers.Auto(seed=1))
 
     def objective(trial: hd.Trial) -> float:
@@ -75,7 +77,8 @@ def test_conditional_study_uses_tpe() -> None:
         return trial.suggest_int("depth", 1, 8) / 8
 
     study.optimize(objective, n_trials=15, show_progress_bar=False)
-    assert study.sampler.choice_log[-1][1] == "TPE" and "conditional" in study.sampler.choice_log[-1][2]
+    assert study.sampler.choice_log[-1][1] == "GP" and "conditional space" in study.sampler.choice_log[-1][2]
+    assert study.sampler._samplers["GP"].conditional
 
 
 def test_default_sampler_is_auto() -> None:

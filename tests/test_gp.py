@@ -34,7 +34,7 @@ def test_conformance(check: Callable[..., None]) -> None:
 
 @pytest.mark.parametrize(
     "kwargs", [{"n_startup_trials": -1}, {"n_startup_trials": 1.5}, {"n_startup_trials": True},
-               {"deterministic_objective": "yes"}, {"input_warping": 1}, {"seed": -3}],
+               {"deterministic_objective": "yes"}, {"input_warping": 1}, {"conditional": None}, {"seed": -3}],
 )
 def test_invalid_arguments_name_the_parameter(kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidParameterError, match=next(iter(kwargs))):
@@ -289,7 +289,7 @@ def test_conditional_parameters_fall_back_to_random_and_log_once(caplog: pytest.
         return x
 
     caplog.set_level(logging.INFO, logger="hyperdial")
-    study = hd.create_study(sampler=GP(seed=0, n_startup_trials=3))
+    study = hd.create_study(sampler=GP(seed=0, n_startup_trials=3, conditional=False))
     study.optimize(objective, n_trials=15, show_progress_bar=False)
     messages = [r.getMessage() for r in caplog.records if "momentum" in r.getMessage() and "GP samples" in r.getMessage()]
     assert len(messages) == 1
@@ -386,3 +386,112 @@ def test_pruned_trials_are_not_proposed_again() -> None:
                           intermediate_values={0: 1.0}) for k in range(3)]
     nxt = gp.sample(History(directions, trials + pruned), FrozenTrial(number=15, state=TrialState.RUNNING), space)
     assert math.dist(first.values(), nxt.values()) > 0.05
+
+
+# -- conditional spaces ---------------------------------------------------------------
+
+def _svc_like(t: Any) -> float:
+    # `degree` and `coef0` exist only for the poly kernel, `gamma` only for rbf; the optimum is
+    # poly with degree 3, coef0 0.7, C 10 (value -1).
+    kernel = t.suggest_categorical("kernel", ["linear", "poly", "rbf"])
+    c = t.suggest_float("C", 1e-3, 1e3, log=True)
+    base = (math.log10(c) - 1) ** 2 / 4
+    if kernel == "poly":
+        degree = t.suggest_int("degree", 2, 6)
+        coef0 = t.suggest_float("coef0", 0.0, 1.0)
+        return base + (degree - 3) ** 2 / 8 + 2 * (coef0 - 0.7) ** 2 - 1.0
+    if kernel == "rbf":
+        return base + (math.log10(t.suggest_float("gamma", 1e-4, 1.0, log=True)) + 2) ** 2 / 4
+    return base + 0.5
+
+
+def test_conditions_learn_which_choice_switches_each_parameter_on() -> None:
+    from hyperdial.samplers.gp.conditional import Conditions, union_space
+
+    study = hd.create_study(sampler=hd.samplers.Random(seed=0))
+    study.optimize(_svc_like, n_trials=30, show_progress_bar=False)
+    trials = study.trials
+    joint = History(("minimize",), trials).joint_space()
+    space = union_space(trials, joint)
+    assert list(space)[:2] == ["kernel", "C"] and set(space) == {"kernel", "C", "degree", "coef0", "gamma"}
+    names = list(space)
+    cond = Conditions(names, space, trials, set(space) - set(joint), np.full(len(names), 0.5))
+    kernel = names.index("kernel")
+    assert {names[j]: (names[c], cells.tolist()) for j, (c, cells) in cond.rules.items()} == {
+        "degree": ("kernel", [1]), "coef0": ("kernel", [1]), "gamma": ("kernel", [2])}
+    x = np.full((3, len(names)), 0.9)
+    x[:, kernel] = [1 / 6, 3 / 6, 5 / 6]  # linear, poly, rbf
+    projected, on = cond.project(x)
+    assert on[:, names.index("degree")].tolist() == [False, True, False]
+    assert on[:, names.index("gamma")].tolist() == [False, False, True]
+    assert projected[0, names.index("coef0")] == 0.5 and projected[1, names.index("coef0")] == 0.9
+
+
+def test_nested_conditions_need_the_parent_active() -> None:
+    from hyperdial.samplers.gp.conditional import Conditions, union_space
+
+    def objective(t: Any) -> float:
+        if t.suggest_categorical("model", ["mlp", "tree"]) == "tree":
+            return t.suggest_float("depth", 1, 10)
+        if t.suggest_categorical("opt", ["sgd", "adam"]) == "sgd":
+            return t.suggest_float("momentum", 0, 1)
+        return 0.0
+
+    study = hd.create_study(sampler=hd.samplers.Random(seed=1))
+    study.optimize(objective, n_trials=40, show_progress_bar=False)
+    joint = History(("minimize",), study.trials).joint_space()
+    space = union_space(study.trials, joint)
+    names = list(space)
+    cond = Conditions(names, space, study.trials, set(space) - set(joint), np.full(len(names), 0.5))
+    rules = {names[j]: names[c] for j, (c, _) in cond.rules.items()}
+    assert rules == {"depth": "model", "opt": "model", "momentum": "opt"}
+    x = np.zeros((2, len(names)))
+    x[:, names.index("model")] = [0.75, 0.25]  # tree, mlp
+    x[:, names.index("opt")] = 0.25  # sgd, but only meaningful for the mlp
+    on = cond.active(x)
+    assert on[:, names.index("momentum")].tolist() == [False, True]
+
+
+def test_conditional_parameters_are_modelled_and_proposed_with_the_rest() -> None:
+    # The union-space GP finds the optimum inside the poly branch; random fallback for the
+    # conditional parameters (conditional=False) does not.
+    def run(conditional: bool, seed: int) -> hd.Study:
+        study = hd.create_study(sampler=GP(seed=seed, conditional=conditional), pruner=hd.pruners.Nop())
+        study.optimize(_svc_like, n_trials=40, show_progress_bar=False)
+        return study
+
+    modelled = [run(True, s) for s in range(4)]
+    fallback = [run(False, s) for s in range(4)]
+    assert np.mean([s.best_value for s in modelled]) < np.mean([s.best_value for s in fallback]) - 0.03
+    late = [t.params for s in modelled for t in s.trials[20:] if t.params["kernel"] == "poly"]
+    assert len(late) > 40
+    assert np.mean([abs(p["coef0"] - 0.7) for p in late]) < 0.15
+    for study in modelled:  # every trial has exactly its branch's parameters
+        for t in study.trials:
+            branch = {"poly": {"degree", "coef0"}, "rbf": {"gamma"}, "linear": set()}[t.params["kernel"]]
+            assert set(t.params) == {"kernel", "C"} | branch
+
+
+def test_conditional_values_come_from_the_joint_proposal() -> None:
+    study = hd.create_study(sampler=hd.samplers.Random(seed=0))
+    study.optimize(_svc_like, n_trials=15, show_progress_bar=False)
+    history = History(("minimize",), study.trials)
+    gp = GP(seed=0)
+    trial = _trial(100, {}, None, TrialState.RUNNING)
+    joint = history.joint_space()
+    proposal = gp.sample(history, trial, joint)
+    pending = dict(gp._pending[100])
+    branch = {"poly": {"degree", "coef0"}, "rbf": {"gamma"}, "linear": set()}[proposal["kernel"]]
+    assert set(pending) == branch
+    space = union_space_of(study.trials)
+    for name in branch:
+        assert gp.sample(history, trial, {name: space[name]}) == {name: pending[name][1]}
+    gp.after_trial(history, trial)
+    assert 100 not in gp._pending
+
+
+def union_space_of(trials: Any) -> dict[str, Distribution]:
+    out: dict[str, Distribution] = {}
+    for t in trials:
+        out.update(t.distributions)
+    return out

@@ -4,13 +4,15 @@ The rules (checked at every trial, cheap: they read only the joint space and cou
 
 1. Several objectives: TPE (MOTPE split by non-dominated rank) up to
    `mo_switch_trials` trials, then NSGA-II, which scales better on long runs.
-2. A conditional space (some trials have parameters outside the joint space),
-   or no joint space yet: TPE, which models each group of parameters on the
-   trials that have it.
-3. A flat space while the study is small: GP-BO, the most sample-efficient
-   choice early (`gp_max_trials`, default 200; GP cost grows as n^3).
-4. After that: CMA-ES for purely numeric spaces (no categoricals), which keeps
-   improving with many evaluations; TPE otherwise.
+2. No joint space yet: TPE.
+3. While the study is small: GP-BO, the most sample-efficient choice early
+   (`gp_max_trials`, default 200; GP cost grows as n^3). Conditional spaces
+   (some trials have parameters others do not) too: the GP models the union of
+   the parameters, inactive ones imputed, and learns which choices switch each
+   one on (`gp/conditional.py`).
+4. After that: CMA-ES for flat, purely numeric spaces (no categoricals), which
+   keeps improving with many evaluations; TPE otherwise (it models each group of
+   a conditional space on the trials that have it).
 
 Multi-fidelity (on by default, `multi_fidelity=True`): once trials are being
 pruned, the rules above and the algorithm they pick see `BudgetView`'s history
@@ -25,7 +27,8 @@ the point the pruner stops after one step. No pruned trials: no change at all.
 
 Each trial is handled by one algorithm from start to end (its choice is cached by
 trial number), and the choice is logged whenever it changes, with the reason
-(the same when the multi-fidelity view turns on or off).
+(the same when the kind of space changes, say from flat to conditional, or the
+multi-fidelity view turns on or off).
 """
 
 from __future__ import annotations
@@ -133,12 +136,13 @@ class Auto(PicklableLock):
             return "NSGA2", f"{history.n_objectives} objectives, a long run ({n} trials)"
         if not joint:
             return "TPE", "no search space seen yet"
-        if _is_conditional(history):
-            return "TPE", "conditional search space"
+        conditional = _is_conditional(history)
         numeric = not any(isinstance(d, Categorical) for d in joint.values())
         if n < self.gp_max_trials:
-            kind = "numeric" if numeric else "mixed"
-            return "GP", f"flat {kind} space of {len(joint)} parameters, {n} < {self.gp_max_trials} trials"
+            kind = "conditional" if conditional else "flat numeric" if numeric else "flat mixed"
+            return "GP", f"{kind} space of {len(joint)} joint parameters, {n} < {self.gp_max_trials} trials"
+        if conditional:
+            return "TPE", f"conditional space, a long run ({n} trials)"
         if numeric:
             return "CMAES", f"numeric space, a long run ({n} trials)"
         return "TPE", f"mixed space, a long run ({n} trials)"
@@ -159,7 +163,10 @@ class Auto(PicklableLock):
                 if budget is not None:
                     mode = "low" if budget.step is not None else "full"
                     why += "; " + self._why_view(history, view, budget)
-                if not self.choice_log or self.choice_log[-1][1] != name or mode != self._mode:
+                # Logged when the algorithm, the kind of space (the reason up to its first comma)
+                # or the view changes: a flat space turning conditional is news even if GP stays.
+                last = self.choice_log[-1] if self.choice_log else None
+                if last is None or last[1] != name or last[2].split(",")[0] != why.split(",")[0] or mode != self._mode:
                     _logger.info("Auto sampler: trial %d onwards uses %s (%s)", trial.number, name, why)
                     self.choice_log.append((trial.number, name, why))
                 self._mode = mode

@@ -94,11 +94,14 @@ def optimize(
     maxiter: int = 100,
     observed: np.ndarray | None = None,
     min_distance: float = MIN_DISTANCE,
+    project: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, float]:
     """The best point found (d,) and its acquisition value.
 
     With `observed`, a point closer than `min_distance` lengthscales to one of them is
-    only returned when nothing else was found.
+    only returned when nothing else was found. `project` maps points to what the model
+    sees (conditional spaces: inactive columns imputed); the distance check and the
+    returned point use it.
     """
     from scipy.stats import qmc
 
@@ -131,6 +134,8 @@ def optimize(
         cont = enc.continuous
         if len(cont):
             x, fx = _improve(acq, x, fx, _lbfgsb(acq, x, cont, lengthscales[cont], maxiter))
+    if project is not None:
+        x, cand = project(x), project(cand)
     if observed is not None and len(observed):
         # A deterministic-looking model puts its best EI a hair from the incumbent (its noise
         # term keeps EI > 0 there), and a study can then spend most of its trials re-measuring

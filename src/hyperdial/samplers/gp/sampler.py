@@ -15,10 +15,12 @@ import numpy as np
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
+from hyperdial.samplers.gp.conditional import Conditions, has, imputed_params, union_space
 from hyperdial.samplers.gp.encoding import Encoding
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 from hyperdial.space import Distribution
+from hyperdial.transform import decode
 from hyperdial.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:  # the numeric modules import scipy: loaded on the first model-based proposal
@@ -93,6 +95,17 @@ def _fit_order(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _projected(acq: Any, conditions: Conditions) -> Any:
+    """The acquisition seen through the imputation: inactive columns at their imputed value, zero gradient."""
+
+    def call(x: np.ndarray, grad: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        xp, on = conditions.project(x)
+        value, g = acq(xp, grad=grad)
+        return value, (None if g is None else np.where(on, g, 0.0))
+
+    return call
+
+
 _controller: Any = None
 
 
@@ -132,8 +145,12 @@ class GP(PicklableLock):
     Several objectives: one random Chebyshev scalarisation per trial (ParEGO,
     Knowles 2006). Constraints (`trial.set_constraint`): one GP each; the
     acquisition adds log P(feasible), or is that alone while nothing is feasible.
-    Parameters outside the joint space (conditional ones) are sampled at random,
-    logged once per parameter at INFO. PRUNED trials are modelled at the worst value seen;
+    Conditional parameters (asked by some trials only): with `conditional=True` the
+    model covers every parameter seen, inactive ones imputed, and learns from the
+    trials which categorical choices switch each one on (`conditional.py`); the
+    proposal includes them and the trial gets them when its objective asks. Otherwise,
+    and for a parameter the proposal did not cover, they are sampled at random
+    (logged once per parameter at INFO). PRUNED trials are modelled at the worst value seen;
     FAILED trials are not modelled.
 
     Args:
@@ -141,6 +158,7 @@ class GP(PicklableLock):
         n_startup_trials: COMPLETE trials sampled quasi-randomly before the model is used.
         deterministic_objective: fix the noise variance at a tiny value instead of learning it.
         input_warping: learn a Kumaraswamy CDF warping of each numeric input.
+        conditional: model conditional parameters (see above) instead of sampling them at random.
 
     >>> import hyperdial as hd
     >>> study = hd.create_study(sampler=hd.samplers.GP(seed=0, n_startup_trials=4))
@@ -158,6 +176,7 @@ class GP(PicklableLock):
         n_startup_trials: int = 10,
         deterministic_objective: bool = False,
         input_warping: bool = True,
+        conditional: bool = True,
     ) -> None:
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, (int, np.integer)) or n_startup_trials < 0:
             raise invalid("n_startup_trials", "must be an int >= 0", n_startup_trials)
@@ -165,6 +184,9 @@ class GP(PicklableLock):
             raise invalid("deterministic_objective", "must be a bool", deterministic_objective)
         if not isinstance(input_warping, bool):
             raise invalid("input_warping", "must be a bool", input_warping)
+        if not isinstance(conditional, bool):
+            raise invalid("conditional", "must be a bool", conditional)
+        self.conditional = conditional
         self.seed = check_seed(seed)
         self.n_startup_trials = int(n_startup_trials)
         self.deterministic_objective = deterministic_objective
@@ -177,6 +199,8 @@ class GP(PicklableLock):
         self._encoding: Encoding | None = None
         self._rows: dict[int, tuple[dict[str, Any], np.ndarray]] = {}  # number -> (params, point); finished trials never change
         self._theta: dict[str, np.ndarray] = {}  # warm starts per model role
+        # Conditional parameters proposed with the joint ones, until the objective asks for them.
+        self._pending: dict[int, dict[str, tuple[Distribution, Any]]] = {}
 
     def __repr__(self) -> str:
         return f"GP(seed={self.seed}, n_startup_trials={self.n_startup_trials})"
@@ -186,8 +210,7 @@ class GP(PicklableLock):
         if not space:
             return {}
         if dict(space) != history.joint_space():
-            self._log_fallback(space)
-            return self._random.sample(history, trial, space)
+            return self._sample_outside(history, trial, space)
         if len(history.complete) < max(self.n_startup_trials, 1):
             return self._startup.sample(history, trial, space)
         try:
@@ -197,12 +220,34 @@ class GP(PicklableLock):
             _logger.warning("GP could not fit trial %d's model (%s); sampling it quasi-randomly", trial.number, exc)
             return self._startup.sample(history, trial, space)
 
+    def _sample_outside(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
+        """Parameters outside the joint space: this trial's proposal if it covered them, else random."""
+        out: dict[str, Any] = {}
+        rest: dict[str, Distribution] = {}
+        with self._lock:
+            pending = self._pending.get(trial.number, {})
+            for name, dist in space.items():
+                if name in pending and pending[name][0] == dist:
+                    out[name] = pending.pop(name)[1]
+                else:
+                    rest[name] = dist
+        if rest:
+            self._log_fallback(rest)
+            out.update(self._random.sample(history, trial, rest))
+        return out
+
+    def after_trial(self, history: History, trial: FrozenTrial) -> None:
+        with self._lock:
+            self._pending.pop(trial.number, None)
+
     def _log_fallback(self, space: Mapping[str, Distribution]) -> None:
         with self._lock:
             new = [n for n in space if n not in self._logged]
             self._logged.update(new)
         if new:
-            _logger.info("GP samples %s at random: outside the joint search space (logged once)", new)
+            why = ("not in this trial's proposal (start-up trials, or not seen in a finished trial yet)"
+                   if self.conditional else "outside the joint search space")
+            _logger.info("GP samples %s at random: %s (logged once)", new, why)
 
     # -- data ----------------------------------------------------------------------
     def _encode(self, space: Mapping[str, Distribution], trials: Sequence[FrozenTrial]) -> tuple[Encoding, np.ndarray]:
@@ -219,7 +264,8 @@ class GP(PicklableLock):
             if hit is not None and (hit[0] is t.params or hit[0] == t.params):
                 out[i] = hit[1]
                 continue
-            out[i] = enc.encode(t.params)
+            out[i] = enc.encode(t.params if len(t.params) == len(enc.space) and all(
+                has(t, k, d) for k, d in enc.space.items()) else imputed_params(t, enc.space))
             if t.state.is_finished():
                 rows[t.number] = (t.params, out[i].copy())
         return enc, out
@@ -259,9 +305,15 @@ class GP(PicklableLock):
         # view's stopped="worst" does at the full budget, the better of its modes on lcbench.
         pruned = [t for t in history.with_states(TrialState.PRUNED)
                   if all(t.distributions.get(k) == d for k, d in space.items())]
-        enc, x = self._encode(space, [*complete, *pruned])
+        model_space = union_space([*complete, *pruned], space) if self.conditional else dict(space)
+        enc, x = self._encode(model_space, [*complete, *pruned])
         if enc.dim == 0:
             return enc.decode(np.zeros(0))
+        conditions = None
+        if len(model_space) > len(space):
+            centre = enc.encode({k: decode(d, 0.5) for k, d in enc.space.items()})
+            conditions = Conditions(list(enc.model_space), model_space, [*complete, *pruned],
+                                    set(model_space) - set(space), centre)
         rng = trial_rng(self.seed, trial.number)
         emb = Embedding(enc.cat_sizes)
         layout = model.Layout(enc.dim, len(emb.numeric), not self.deterministic_objective, self.input_warping)
@@ -295,17 +347,32 @@ class GP(PicklableLock):
         if running:
             # Constant liar: other workers' points enter the model with the worst value seen, so the
             # acquisition drops there and this proposal goes elsewhere (Ginsbourger et al. 2010).
-            _, xr = self._encode(space, running)
+            _, xr = self._encode(model_space, running)
             lie = np.ones(len(running))
             if feasible.any():
                 obj = obj.condition(xr, lie * float(np.min(y)))
             else:  # only the feasibility terms count: lie on the constraints instead
                 constraints = [(g.condition(xr, lie * float(np.min(g.y))), tau) for g, tau in constraints]
-        acq = Acquisition(obj if feasible.any() else None, best, constraints)
+        acq: Any = Acquisition(obj if feasible.any() else None, best, constraints)
+        project = None
+        if conditions is not None and conditions.rules:
+            acq, project = _projected(acq, conditions), lambda z: conditions.project(z)[0]
         incumbents = x[np.argsort(-ranking, kind="stable")[:N_INCUMBENTS]]
         point, _ = optimize(acq, enc, rng, incumbents, obj.hp.lengthscales, n_sobol_log2=10 if len(y) <= 300 else 9,
-                            observed=obj.x)
-        return enc.decode(point)
+                            observed=obj.x, project=project)
+        values = enc.decode(point)
+        if conditions is None:
+            return values
+        # The joint parameters now; the conditional ones the point switches on when the objective asks.
+        on = conditions.active(point[None, :])[0]
+        active = {n for j, n in enumerate(enc.model_space) if on[j]}
+        with self._lock:
+            self._pending[trial.number] = {
+                n: (model_space[n], values[n]) for n in model_space if n not in space and n in active
+            }
+            while len(self._pending) > 4096:
+                del self._pending[next(iter(self._pending))]
+        return {n: values[n] for n in space}
 
     def _objective_values(self, history: History, complete: Sequence[FrozenTrial], rng: np.random.Generator) -> np.ndarray:
         signs = np.array([-history.sign(i) for i in range(history.n_objectives)])
