@@ -28,8 +28,6 @@ from hyperdial.space import Categorical, Distribution
 from hyperdial.transform import decode
 from hyperdial.trial import FrozenTrial
 
-_ABSENT = object()
-
 
 def union_space(trials: Sequence[FrozenTrial], joint: Mapping[str, Distribution]) -> dict[str, Distribution]:
     """The joint space, then every other parameter in the order trials first show it.
@@ -86,13 +84,13 @@ class Conditions:
                     continue
                 pdist = space[parent]
                 assert isinstance(pdist, Categorical)
-                with_p: set[object] = set()
-                without_p: set[object] = set()
+                with_p: set[int] = set()  # the parent's choices (-1: absent) in trials with / without `name`
+                without_p: set[int] = set()
                 for t, active in zip(trials, on):
-                    v = pdist.index(t.params[parent]) if has(t, parent, pdist) else _ABSENT
+                    v = pdist.index(t.params[parent]) if has(t, parent, pdist) else -1
                     (with_p if active else without_p).add(v)
-                if _ABSENT not in with_p and not (with_p & without_p):
-                    self.rules[col[name]] = (col[parent], np.array(sorted(int(v) for v in with_p), dtype=int))  # type: ignore[call-overload]
+                if -1 not in with_p and not (with_p & without_p):
+                    self.rules[col[name]] = (col[parent], np.array(sorted(with_p), dtype=int))
                     break
         self.sizes = {j: len(space[n].choices) for j, n in enumerate(self.names)  # type: ignore[attr-defined]
                       if isinstance(space[n], Categorical)}
