@@ -132,3 +132,26 @@ def test_bohb_view_keeps_pruned_trials_pruned() -> None:
 def test_multi_fidelity_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(hd.exceptions.InvalidParameterError, match=message):
         hd.samplers.Auto(**kwargs)
+
+
+def test_pruned_studies_get_a_gp_with_the_median_prior() -> None:
+    # Once trials are pruned, Auto's GP puts its prior mean at the median of the observed values
+    # (pruned trials sit at the worst value); without pruning it stays at the worst value.
+    def objective(trial: hd.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        y = trial.suggest_float("y", 0, 1)
+        for step in range(1, 10):
+            trial.report((x - 0.3) ** 2 + y * step / 10, step)
+            if trial.should_prune():
+                raise hd.TrialPruned()
+        return (x - 0.3) ** 2 + y
+
+    pruned = hd.create_study(sampler=hd.samplers.Auto(seed=0))
+    pruned.optimize(objective, n_trials=40, show_progress_bar=False)
+    assert any(t.state == TrialState.PRUNED for t in pruned.trials)
+    gps = {k: v.prior_quantile for k, v in pruned.sampler._samplers.items() if isinstance(v, hd.samplers.GP)}
+    assert gps == {"GP": 0.0, "GP (pruned trials)": 0.5}  # the plain one ran before the first pruned trial
+
+    plain = hd.create_study(sampler=hd.samplers.Auto(seed=0), pruner=hd.pruners.Nop())
+    plain.optimize(objective, n_trials=15, show_progress_bar=False)
+    assert plain.sampler._samplers["GP"].prior_quantile == 0.0

@@ -34,7 +34,8 @@ def test_conformance(check: Callable[..., None]) -> None:
 
 @pytest.mark.parametrize(
     "kwargs", [{"n_startup_trials": -1}, {"n_startup_trials": 1.5}, {"n_startup_trials": True},
-               {"deterministic_objective": "yes"}, {"input_warping": 1}, {"conditional": None}, {"seed": -3}],
+               {"deterministic_objective": "yes"}, {"input_warping": 1}, {"conditional": None},
+               {"prior_quantile": 1.5}, {"prior_quantile": True}, {"seed": -3}],
 )
 def test_invalid_arguments_name_the_parameter(kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidParameterError, match=next(iter(kwargs))):

@@ -23,7 +23,9 @@ the pruned trials' curves instead of waiting for finished runs, and a third of
 the trials are sampled at random (BOHB's share). Trials stopped before the
 modelled step (at the full budget too) appear COMPLETE with the worst value
 seen there: GP reads only COMPLETE trials, and without this keeps proposing
-the point the pruner stops after one step. No pruned trials: no change at all.
+the point the pruner stops after one step. In this mode the GP's prior mean
+sits at the median of the observed values rather than the worst one
+(`PRUNED_PRIOR_QUANTILE`). No pruned trials: no change at all.
 
 Each trial is handled by one algorithm from start to end (its choice is cached by
 trial number), and the choice is logged whenever it changes, with the reason
@@ -47,6 +49,16 @@ from hyperdial.space import Categorical, Distribution
 from hyperdial.trial import FrozenTrial, TrialState
 
 _logger = logging.getLogger("hyperdial")
+
+# Once trials are pruned, the GP's prior mean sits at the median of the observed values instead
+# of the worst one. Stopped trials are modelled at the worst value seen; with the prior there too,
+# a region nobody has tried looks no better than one where trials were stopped, and the search
+# stays around the few finished trials. lcbench, default study, 10 seeds x 5 instances, mean
+# normalised score at 6/10/20/30 full runs: 0.74 / 0.89 / 1.11 / 1.17 -> 0.81 / 0.97 / 1.18 / 1.28
+# (each +0.07 to +0.11, about 2 standard errors). Without pruning the worst value stays: there the
+# median prior sends the GP to the box's corners (synthetic group, regret @100: 0.055 -> 0.139).
+PRUNED_PRIOR_QUANTILE = 0.5
+_GP_PRUNED = "GP (pruned trials)"
 
 
 def _is_conditional(history: History) -> bool:
@@ -123,7 +135,10 @@ class Auto(PicklableLock):
         if name not in self._samplers:
             from hyperdial import samplers
 
-            self._samplers[name] = getattr(samplers, name)(seed=self.seed)
+            if name == _GP_PRUNED:
+                self._samplers[name] = samplers.GP(seed=self.seed, prior_quantile=PRUNED_PRIOR_QUANTILE)
+            else:
+                self._samplers[name] = getattr(samplers, name)(seed=self.seed)
         return self._samplers[name]
 
     def choose(self, history: History) -> tuple[str, str]:
@@ -170,7 +185,9 @@ class Auto(PicklableLock):
                     _logger.info("Auto sampler: trial %d onwards uses %s (%s)", trial.number, name, why)
                     self.choice_log.append((trial.number, name, why))
                 self._mode = mode
-                hit = (name, mode == "low" and self._fidelity.is_random(trial.number))
+                # With trials pruned, GP's prior mean goes to the median (see PRUNED_PRIOR_QUANTILE).
+                key = _GP_PRUNED if name == "GP" and budget is not None else name
+                hit = (key, mode == "low" and self._fidelity.is_random(trial.number))
                 if len(self._by_trial) > 10_000:
                     self._by_trial.clear()
                 self._by_trial[trial.number] = hit

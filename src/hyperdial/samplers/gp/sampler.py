@@ -36,7 +36,6 @@ WARM_MAXITER = 30
 PAREGO_RHO = 0.05
 N_INCUMBENTS = 5
 OUTLIER_IQRS = 3.0
-PRIOR_QUANTILE = 0.0  # the prior mean sits at this quantile of the observed values (0: the worst)
 
 
 class OutputTransform:
@@ -136,7 +135,7 @@ class GP(PicklableLock):
     Each trial after `n_startup_trials` (quasi-random until then), the GP is fitted
     to the COMPLETE trials of the joint space (hyperparameters by maximum a
     posteriori, warm-started from the previous fit) and the next point maximises
-    log expected improvement. The prior mean is the worst value seen, so unexplored
+    log expected improvement. The prior mean is the worst value seen (`prior_quantile`), so unexplored
     regions are not assumed average (which sends EI to the box's corners in higher
     dimensions), and a proposal within 0.01 lengthscales of a measured point is
     replaced by the best one that is not. Integers and stepped floats are snapped to their
@@ -160,6 +159,9 @@ class GP(PicklableLock):
         deterministic_objective: fix the noise variance at a tiny value instead of learning it.
         input_warping: learn a Kumaraswamy CDF warping of each numeric input.
         conditional: model conditional parameters (see above) instead of sampling them at random.
+        prior_quantile: where the prior mean sits among the observed values, as a quantile: 0 (the
+            default) is the worst value seen, the pessimistic prior described above; 0.5 the median,
+            which explores more (`Auto` uses it while trials are being pruned).
 
     >>> import hyperdial as hd
     >>> study = hd.create_study(sampler=hd.samplers.GP(seed=0, n_startup_trials=4))
@@ -178,6 +180,7 @@ class GP(PicklableLock):
         deterministic_objective: bool = False,
         input_warping: bool = True,
         conditional: bool = True,
+        prior_quantile: float = 0.0,
     ) -> None:
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, (int, np.integer)) or n_startup_trials < 0:
             raise invalid("n_startup_trials", "must be an int >= 0", n_startup_trials)
@@ -188,6 +191,9 @@ class GP(PicklableLock):
         if not isinstance(conditional, bool):
             raise invalid("conditional", "must be a bool", conditional)
         self.conditional = conditional
+        if isinstance(prior_quantile, bool) or not isinstance(prior_quantile, (int, float)) or not 0 <= prior_quantile <= 1:
+            raise invalid("prior_quantile", "must be a number in [0, 1]", prior_quantile)
+        self.prior_quantile = float(prior_quantile)
         self.seed = check_seed(seed)
         self.n_startup_trials = int(n_startup_trials)
         self.deterministic_objective = deterministic_objective
@@ -329,9 +335,11 @@ class GP(PicklableLock):
         # (the corners of the box, in 5+ dimensions) looks as promising as the middle, and EI
         # spends a third or more of the trials there (seen on Ackley-10: corners at 19.8 while the
         # incumbent sat at 14). Normalised regret at 100 trials, 10 seeds: Ackley-10 0.45 -> 0.17,
-        # Styblinski-Tang-8 0.26 -> 0.12 (docs/benchmarks.md).
+        # Styblinski-Tang-8 0.26 -> 0.12 (docs/benchmarks.md). `prior_quantile` moves it up (Auto,
+        # once trials are pruned: stopped trials sit at the worst value, and a prior there too makes an
+        # unexplored region look no better than one where trials were stopped).
         y = OutputTransform(f)(f)
-        y -= float(np.quantile(y, PRIOR_QUANTILE))
+        y -= float(np.quantile(y, self.prior_quantile))
         obj = self._fit("objective", emb, layout, x, y, rng, better=y)
 
         feasible = np.array([t.feasible for t in complete] + [False] * len(pruned))
