@@ -15,7 +15,7 @@ import numpy as np
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
-from hyperdial.samplers.gp.conditional import Conditions, has, imputed_params, union_space
+from hyperdial.samplers.gp.conditional import Conditions, imputed_params, union_space
 from hyperdial.samplers.gp.encoding import Encoding
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
@@ -271,8 +271,7 @@ class GP(PicklableLock):
             if hit is not None and (hit[0] is t.params or hit[0] == t.params):
                 out[i] = hit[1]
                 continue
-            out[i] = enc.encode(t.params if len(t.params) == len(enc.space) and all(
-                has(t, k, d) for k, d in enc.space.items()) else imputed_params(t, enc.space))
+            out[i] = enc.encode(imputed_params(t, enc.space))  # a flat space imputes nothing
             if t.state.is_finished():
                 rows[t.number] = (t.params, out[i].copy())
         return enc, out
