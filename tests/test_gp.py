@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conditional_objectives import svc_like
 from scipy.stats import norm
 
 import hyperdial as hd
@@ -391,26 +392,11 @@ def test_pruned_trials_are_not_proposed_again() -> None:
 
 # -- conditional spaces ---------------------------------------------------------------
 
-def _svc_like(t: Any) -> float:
-    # `degree` and `coef0` exist only for the poly kernel, `gamma` only for rbf; the optimum is
-    # poly with degree 3, coef0 0.7, C 10 (value -1).
-    kernel = t.suggest_categorical("kernel", ["linear", "poly", "rbf"])
-    c = t.suggest_float("C", 1e-3, 1e3, log=True)
-    base = (math.log10(c) - 1) ** 2 / 4
-    if kernel == "poly":
-        degree = t.suggest_int("degree", 2, 6)
-        coef0 = t.suggest_float("coef0", 0.0, 1.0)
-        return base + (degree - 3) ** 2 / 8 + 2 * (coef0 - 0.7) ** 2 - 1.0
-    if kernel == "rbf":
-        return base + (math.log10(t.suggest_float("gamma", 1e-4, 1.0, log=True)) + 2) ** 2 / 4
-    return base + 0.5
-
-
 def test_conditions_learn_which_choice_switches_each_parameter_on() -> None:
     from hyperdial.samplers.gp.conditional import Conditions, union_space
 
     study = hd.create_study(sampler=hd.samplers.Random(seed=0))
-    study.optimize(_svc_like, n_trials=30, show_progress_bar=False)
+    study.optimize(svc_like, n_trials=30, show_progress_bar=False)
     trials = study.trials
     joint = History(("minimize",), trials).joint_space()
     space = union_space(trials, joint)
@@ -458,7 +444,7 @@ def test_conditional_parameters_are_modelled_and_proposed_with_the_rest() -> Non
     # conditional parameters (conditional=False) does not.
     def run(conditional: bool, seed: int) -> hd.Study:
         study = hd.create_study(sampler=GP(seed=seed, conditional=conditional), pruner=hd.pruners.Nop())
-        study.optimize(_svc_like, n_trials=40, show_progress_bar=False)
+        study.optimize(svc_like, n_trials=40, show_progress_bar=False)
         return study
 
     modelled = [run(True, s) for s in range(4)]
@@ -475,7 +461,7 @@ def test_conditional_parameters_are_modelled_and_proposed_with_the_rest() -> Non
 
 def test_conditional_values_come_from_the_joint_proposal() -> None:
     study = hd.create_study(sampler=hd.samplers.Random(seed=0))
-    study.optimize(_svc_like, n_trials=15, show_progress_bar=False)
+    study.optimize(svc_like, n_trials=15, show_progress_bar=False)
     history = History(("minimize",), study.trials)
     gp = GP(seed=0)
     trial = _trial(100, {}, None, TrialState.RUNNING)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conditional_objectives import svc_like
 
 import hyperdial as hd
 from hyperdial.exceptions import InvalidParameterError
@@ -206,24 +207,10 @@ def test_beats_random_on_mixed_log_int_step_and_categorical() -> None:
     assert np.mean([abs(p["layers"] - 7) <= 1 for p in late]) > 0.5
 
 
-def _svc(t: Any) -> float:
-    # SVC-like: `degree` and `coef0` exist only for the poly kernel, `gamma` only for rbf.
-    kernel = t.suggest_categorical("kernel", ["linear", "poly", "rbf"])
-    c = t.suggest_float("C", 1e-3, 1e3, log=True)
-    base = (math.log10(c) - 1) ** 2 / 4
-    if kernel == "poly":
-        degree = t.suggest_int("degree", 2, 6)
-        coef0 = t.suggest_float("coef0", 0.0, 1.0)
-        return base + (degree - 3) ** 2 / 8 + 2 * (coef0 - 0.7) ** 2 - 1.0
-    if kernel == "rbf":
-        return base + (math.log10(t.suggest_float("gamma", 1e-4, 1.0, log=True)) + 2) ** 2 / 4
-    return base + 0.5
-
-
 def test_conditional_space_is_modelled_not_random() -> None:
     # 10 seeds: a run either finds degree 3 or settles on degree 4 (0.125 worse), so per-seed results are bimodal.
-    tpe = [_run(TPE(seed=s), _svc, 60) for s in range(10)]
-    rnd = [_run(hd.samplers.Random(seed=s), _svc, 60) for s in range(10)]
+    tpe = [_run(TPE(seed=s), svc_like, 60) for s in range(10)]
+    rnd = [_run(hd.samplers.Random(seed=s), svc_like, 60) for s in range(10)]
     assert np.mean([s.best_value for s in tpe]) < np.mean([s.best_value for s in rnd])
     for study in tpe:
         for t in study.trials:
