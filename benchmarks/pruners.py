@@ -126,7 +126,8 @@ def _makes_sense(library: str, sampler: str, pruner: str, mo: bool) -> bool:
     if library == "hyperdial" and sampler == "default" and not mo:
         return pruner == "default"  # the default study: no sampler, no pruner; one row
     if pruner == "default":
-        return library == "hyperdial" and sampler == "default"
+        # hyperdial's automatic pruner with its default sampler, and with Random (the pruner alone)
+        return library == "hyperdial" and (sampler == "default" or (sampler == "random" and not mo))
     if library == "optuna" and mo:
         return pruner == "nop"  # Optuna cannot report in multi-objective studies (optuna#3450)
     # single objective: Optuna's default is TPE + Median, already a row

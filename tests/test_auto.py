@@ -128,15 +128,17 @@ def test_bohb_view_keeps_pruned_trials_pruned() -> None:
     ({"min_observations": 0}, "`min_observations` must be an int >= 1"),
     ({"random_fraction": -0.1}, "`random_fraction` must be a number in"),
     ({"stopped": "best"}, "`stopped` must be 'pruned', 'worst' or 'last'"),
+    ({"pruned_prior_quantile": 1.5}, "`pruned_prior_quantile` must be a number in \\[0, 1\\], got pruned_prior_quantile=1.5"),
+    ({"pruned_prior_quantile": True}, "`pruned_prior_quantile` must be a number in"),
 ])
 def test_multi_fidelity_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(hd.exceptions.InvalidParameterError, match=message):
         hd.samplers.Auto(**kwargs)
 
 
-def test_pruned_studies_get_a_gp_with_the_median_prior() -> None:
-    # Once trials are pruned, Auto's GP puts its prior mean at the median of the observed values
-    # (pruned trials sit at the worst value); without pruning it stays at the worst value.
+def test_pruned_studies_get_a_gp_with_the_optimistic_prior() -> None:
+    # Once trials are pruned, Auto's GP puts its prior mean at the best value observed (pruned
+    # trials sit at the worst value); without pruning it stays at the worst value.
     def objective(trial: hd.Trial) -> float:
         x = trial.suggest_float("x", 0, 1)
         y = trial.suggest_float("y", 0, 1)
@@ -150,7 +152,11 @@ def test_pruned_studies_get_a_gp_with_the_median_prior() -> None:
     pruned.optimize(objective, n_trials=40, show_progress_bar=False)
     assert any(t.state == TrialState.PRUNED for t in pruned.trials)
     gps = {k: v.prior_quantile for k, v in pruned.sampler._samplers.items() if isinstance(v, hd.samplers.GP)}
-    assert gps == {"GP": 0.0, "GP (pruned trials)": 0.5}  # the plain one ran before the first pruned trial
+    assert gps == {"GP": 0.0, "GP (pruned trials)": 1.0}  # the plain one ran before the first pruned trial
+
+    chosen = hd.create_study(sampler=hd.samplers.Auto(seed=0, pruned_prior_quantile=0.5))
+    chosen.optimize(objective, n_trials=40, show_progress_bar=False)
+    assert chosen.sampler._samplers["GP (pruned trials)"].prior_quantile == 0.5
 
     plain = hd.create_study(sampler=hd.samplers.Auto(seed=0), pruner=hd.pruners.Nop())
     plain.optimize(objective, n_trials=15, show_progress_bar=False)

@@ -186,7 +186,7 @@ def test_pruner_benchmark_runs_the_default_study_and_scores_fronts() -> None:
                               ["nop", "asha", "default"], 1, 52, 30)
     assert {(s["library"], s["sampler"], s["pruner"]) for s in specs} == {
         ("hyperdial", "default", "default"), ("hyperdial", "random", "nop"), ("hyperdial", "random", "asha"),
-        ("optuna", "random", "nop"), ("optuna", "random", "asha"),
+        ("hyperdial", "random", "default"), ("optuna", "random", "nop"), ("optuna", "random", "asha"),
     }
     mo = pruners.specs_for("lcbench-mo", ["1"], ["optuna"], ["default"], ["nop", "asha"], 1, 52, 30)
     assert [(s["pruner"], s["objectives"]) for s in mo] == [("nop", 2)]  # Optuna cannot report with 2 objectives
@@ -198,4 +198,9 @@ def test_pruner_benchmark_runs_the_default_study_and_scores_fronts() -> None:
     # a trial finished after the budget does not count yet
     ref = {"front": [[0.9, 100.0], [0.5, 10.0], [0.7, 60.0], [0.5, 110.0], [0.6, 200.0]]}  # medians 0.6, 100 s
     assert prep.hv_at({"points": [(52, 0.9, 10.0)]}, 52, ref) == pytest.approx(1.0)
+    # the mean anytime curve reaches 0.8 once both seeds average it; a seed with no finished trial keeps it NaN
+    seeds = [{"trace": [[10, 0.7], [20, 0.9]]}, {"trace": [[5, None], [15, 0.75], [30, 0.8]]}]
+    assert prep.mean_curve_epochs(seeds, 0.8) == 20.0
+    assert prep.mean_curve_epochs(seeds, 0.85) == 30.0 and prep.mean_curve_epochs(seeds, 0.86) is None
+    assert prep.mean_curve_epochs([{"trace": [[5, None], [9, 0.9]]}, {"trace": [[7, 0.9]]}], 0.5) == 9.0
     assert prep.hv_at({"points": [(52, 0.75, 55.0), (104, 0.9, 10.0), (52, 0.4, 5.0)]}, 52, ref) == pytest.approx(0.25)

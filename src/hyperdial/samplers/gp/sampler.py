@@ -160,8 +160,9 @@ class GP(PicklableLock):
         input_warping: learn a Kumaraswamy CDF warping of each numeric input.
         conditional: model conditional parameters (see above) instead of sampling them at random.
         prior_quantile: where the prior mean sits among the observed values, as a quantile: 0 (the
-            default) is the worst value seen, the pessimistic prior described above; 0.5 the median,
-            which explores more (`Auto` uses it while trials are being pruned).
+            default) is the worst value seen, the pessimistic prior described above; 0.5 the median;
+            1 the best value seen, an optimistic prior that explores untried regions first (`Auto`
+            uses it while trials are being pruned, where exploring is cheap).
 
     >>> import hyperdial as hd
     >>> study = hd.create_study(sampler=hd.samplers.GP(seed=0, n_startup_trials=4))
@@ -335,8 +336,8 @@ class GP(PicklableLock):
         # spends a third or more of the trials there (seen on Ackley-10: corners at 19.8 while the
         # incumbent sat at 14). Normalised regret at 100 trials, 10 seeds: Ackley-10 0.45 -> 0.17,
         # Styblinski-Tang-8 0.26 -> 0.12 (docs/benchmarks.md). `prior_quantile` moves it up (Auto,
-        # once trials are pruned: stopped trials sit at the worst value, and a prior there too makes an
-        # unexplored region look no better than one where trials were stopped).
+        # once trials are pruned, to the best value: stopped trials sit at the worst value, and a
+        # prior there too makes an unexplored region look no better than one where trials were stopped).
         y = OutputTransform(f)(f)
         y -= float(np.quantile(y, self.prior_quantile))
         obj = self._fit("objective", emb, layout, x, y, rng, better=y)
