@@ -14,7 +14,7 @@ except for `Auto(pruned_prior_quantile=q)`, driven until it has used 30 full run
 Reported: normalised regret (best final loss of a COMPLETE trial - f_opt) / (f_med - f_opt) after
 6, 10, 20 and 30 full-run equivalents, mean over seeds (it can dip below 0 through the noise).
 
-    python benchmarks/multifidelity_synthetic.py --seeds 8 --quantiles 0.5,1.0   # about 20 min on 2 cores
+    python benchmarks/multifidelity_synthetic.py --seeds 8 --quantiles 0.5,1.0   # about 10 min with 2 processes
 """
 
 from __future__ import annotations
