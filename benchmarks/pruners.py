@@ -15,6 +15,8 @@ Pruners, the same settings on both sides (r = 1 epoch, R = 30 or 52, eta = 3):
   asha       hd.pruners.ASHA(min_resource=1, max_resource=R)      optuna SuccessiveHalvingPruner(min_resource=1,
                                                                       reduction_factor=3)
   hyperband  hd.pruners.Hyperband(min_resource=1, max_resource=R)  optuna HyperbandPruner(1, R, 3)
+  hyperband_bracket  the same Hyperband, hyperdial's TPE wrapped in samplers.PerBracket (each bracket
+             modelled apart, as Optuna's TPESampler does with its HyperbandPruner); hyperdial TPE only
   default    create_study() picks it (hyperdial: Median for one objective, ASHA() for several)
 Samplers: hyperdial `random`, `tpe`, and `default` = `hd.create_study(direction=..., seed=seed)` with NO
 sampler and NO pruner (Auto + the automatic pruner: what a user gets; whatever Auto does on the day of the
@@ -123,6 +125,10 @@ def specs_for(task: str, instances: list[str], libraries: list[str], samplers: l
 
 
 def _makes_sense(library: str, sampler: str, pruner: str, mo: bool) -> bool:
+    if pruner == "hyperband_bracket":
+        # hyperdial's TPE modelling each Hyperband bracket apart (samplers.PerBracket); Optuna's TPE
+        # always does with its HyperbandPruner, so its "hyperband" row is already that
+        return library == "hyperdial" and sampler == "tpe"
     if library == "hyperdial" and sampler == "default" and not mo:
         return pruner == "default"  # the default study: no sampler, no pruner; one row
     if pruner == "default":

@@ -27,12 +27,15 @@ LIBRARIES = ("hyperdial", "optuna")
 # which sampler choices each library runs; "default" = the library's create_study() defaults
 SAMPLERS = ("default", "random", "tpe", "cmaes", "gp")
 LIB_SAMPLERS = {"hyperdial": ("default", "random", "tpe", "gp"), "optuna": ("random", "tpe", "cmaes", "gp", "default")}
-PRUNERS = ("nop", "median", "asha", "hyperband", "default")
+PRUNERS = ("nop", "median", "asha", "hyperband", "hyperband_bracket", "default")
 OPTUNA_NAMES = {
     "nop": "NopPruner", "median": "MedianPruner", "asha": "SuccessiveHalving", "hyperband": "Hyperband",
-    "default": "default",
+    "hyperband_bracket": "Hyperband", "default": "default",
 }
-HD_NAMES = {"nop": "Nop", "median": "Median", "asha": "ASHA", "hyperband": "Hyperband", "default": "default"}
+HD_NAMES = {
+    "nop": "Nop", "median": "Median", "asha": "ASHA", "hyperband": "Hyperband",
+    "hyperband_bracket": "Hyperband, sampler per bracket", "default": "default",
+}
 
 _DATA: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -189,6 +192,7 @@ def make_study(
             "median": lambda: hd.pruners.Median(),
             "asha": lambda: hd.pruners.ASHA(min_resource=1, max_resource=epochs, reduction_factor=3),
             "hyperband": lambda: hd.pruners.Hyperband(min_resource=1, max_resource=epochs, reduction_factor=3),
+            "hyperband_bracket": lambda: hd.pruners.Hyperband(min_resource=1, max_resource=epochs, reduction_factor=3),
             "default": lambda: None,  # create_study picks it
         }[pruner]()
         if sampler == "default":
@@ -201,6 +205,8 @@ def make_study(
             label = "default (Auto)"
         else:
             smp, label = _hd_sampler(sampler, seed)
+            if pruner == "hyperband_bracket":  # the sampler models each bracket apart, as Optuna's TPE does
+                smp = hd.samplers.PerBracket(smp, prn)
             study = hd.create_study(directions=directions, sampler=smp, pruner=prn)
         plabel = HD_NAMES[pruner] if pruner != "default" else f"default ({type(study.pruner).__name__})"
         return study, label, plabel, hd.TrialPruned

@@ -188,12 +188,18 @@ def test_pruner_benchmark_runs_the_default_study_and_scores_fronts() -> None:
         ("hyperdial", "default", "default"), ("hyperdial", "random", "nop"), ("hyperdial", "random", "asha"),
         ("hyperdial", "random", "default"), ("optuna", "random", "nop"), ("optuna", "random", "asha"),
     }
+    per_bracket = pruners.specs_for("lcbench", ["1"], ["hyperdial", "optuna"], ["random", "tpe"],
+                                    ["hyperband_bracket"], 1, 52, 30)
+    assert [(s["library"], s["sampler"]) for s in per_bracket] == [("hyperdial", "tpe")]  # Optuna's TPE always is
     mo = pruners.specs_for("lcbench-mo", ["1"], ["optuna"], ["default"], ["nop", "asha"], 1, 52, 30)
     assert [(s["pruner"], s["objectives"]) for s in mo] == [("nop", 2)]  # Optuna cannot report with 2 objectives
     r = pruners.run({"task": "digits", "library": "hyperdial", "sampler": "default", "pruner": "default",
                      "seed": 0, "epochs": 2, "budget": 2, "objectives": 1})
     assert r["sampler_label"] == "default (Auto)" and r["pruner_label"].startswith("default (")
     assert r["epochs_consumed"] >= 4 and sum(r["auto_trials"].values()) == r["n_trials"]
+    r = pruners.run({"task": "digits", "library": "hyperdial", "sampler": "tpe", "pruner": "hyperband_bracket",
+                     "seed": 0, "epochs": 3, "budget": 2, "objectives": 1})
+    assert (r["sampler_label"], r["pruner_label"]) == ("TPE", "Hyperband, sampler per bracket") and r["n_trials"] >= 2
     # normalised hypervolume: the ideal corner fills the unit box; a point beyond the reference adds nothing;
     # a trial finished after the budget does not count yet
     ref = {"front": [[0.9, 100.0], [0.5, 10.0], [0.7, 60.0], [0.5, 110.0], [0.6, 200.0]]}  # medians 0.6, 100 s

@@ -124,19 +124,26 @@ class Hyperband:
             self._brackets[b] = asha
         return asha
 
+    def same_bracket(self, history: History, trial_number: int) -> list[FrozenTrial] | None:
+        """The trials of `history` in the bracket of trial `trial_number` (None while brackets are unknown).
+
+        `should_prune` ranks a trial against these only; `samplers.PerBracket` models them only.
+        """
+        budgets = self.budgets(history)
+        if not budgets:
+            return None
+        schedule = _schedule(tuple(budgets))
+        b = schedule[trial_number % len(schedule)]
+        return [t for t in history.trials if schedule[t.number % len(schedule)] == b]
+
     def should_prune(self, history: History, trial: FrozenTrial) -> bool:
         max_resource = self._resolve(history)
         if max_resource is None or not trial.intermediate_values:
             return False
-        budgets = self.budgets(history)
-        schedule = _schedule(tuple(budgets))
-
-        def bracket(number: int) -> int:
-            return schedule[number % len(schedule)]
-
-        b = bracket(trial.number)
-        same = (t for t in history.trials if bracket(t.number) == b)
-        return self._bracket(b).decide(history, trial, same, max_resource)
+        same = self.same_bracket(history, trial.number)
+        if same is None:
+            return False
+        return self._bracket(self.bracket_of(trial.number, history)).decide(history, trial, same, max_resource)
 
     def __repr__(self) -> str:
         return (

@@ -4,11 +4,13 @@
 `QMC` (quasi-random), `TPE` (tree-structured Parzen estimator), `GP`
 (Gaussian-process BO), `CMAES` (evolution strategy for numeric spaces), `NSGA2`
 (multi-objective genetic algorithm), `MultiFidelity` (wraps one of them so that, with a
-pruner, it models the largest budget with enough observations: BOHB-style; `budget_view`).
+pruner, it models the largest budget with enough observations: BOHB-style; `budget_view`), `PerBracket`
+(wraps one so that, under a Hyperband pruner, it models each bracket apart, as Optuna's TPE does).
 """
 
 from hyperdial.samplers.auto import Auto
 from hyperdial.samplers.base import Sampler
+from hyperdial.samplers.bracket import PerBracket
 from hyperdial.samplers.cmaes import CMAES
 from hyperdial.samplers.fidelity import Budget, BudgetView, MultiFidelity, budget_view
 from hyperdial.samplers.gp import GP
@@ -19,7 +21,7 @@ from hyperdial.samplers.random import Random
 from hyperdial.samplers.tpe import TPE
 
 __all__ = [
-    "CMAES", "GP", "NSGA2", "QMC", "TPE", "Auto", "Budget", "BudgetView", "Grid", "MultiFidelity", "Random",
-    "Sampler", "budget_view",
+    "CMAES", "GP", "NSGA2", "QMC", "TPE", "Auto", "Budget", "BudgetView", "Grid", "MultiFidelity", "PerBracket",
+    "Random", "Sampler", "budget_view",
 ]
 
