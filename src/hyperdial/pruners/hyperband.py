@@ -129,21 +129,26 @@ class Hyperband:
 
         `should_prune` ranks a trial against these only; `samplers.PerBracket` models them only.
         """
+        found = self._members(history, trial_number)
+        return None if found is None else found[1]
+
+    def _members(self, history: History, trial_number: int) -> tuple[int, list[FrozenTrial]] | None:
         budgets = self.budgets(history)
         if not budgets:
             return None
         schedule = _schedule(tuple(budgets))
         b = schedule[trial_number % len(schedule)]
-        return [t for t in history.trials if schedule[t.number % len(schedule)] == b]
+        return b, [t for t in history.trials if schedule[t.number % len(schedule)] == b]
 
     def should_prune(self, history: History, trial: FrozenTrial) -> bool:
         max_resource = self._resolve(history)
         if max_resource is None or not trial.intermediate_values:
             return False
-        same = self.same_bracket(history, trial.number)
-        if same is None:
+        found = self._members(history, trial.number)
+        if found is None:
             return False
-        return self._bracket(self.bracket_of(trial.number, history)).decide(history, trial, same, max_resource)
+        b, same = found
+        return self._bracket(b).decide(history, trial, same, max_resource)
 
     def __repr__(self) -> str:
         return (
