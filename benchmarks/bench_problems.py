@@ -28,6 +28,7 @@ import atexit
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -316,7 +317,10 @@ class YahpoClient:
     def __init__(self, python: Path | None = None, data: Path | None = None) -> None:
         python = python or yahpo_python()
         env = dict(os.environ)
-        env["YAHPO_LOCAL_CONFIG"] = str(python.parent.parent / "yahpo_gym_config.yaml")
+        # A settings file of its own: yahpo_gym rewrites it at start-up, and two servers started side by
+        # side on one shared file could read it half-written (the server then exits: seen with --jobs 2).
+        self._config_dir = tempfile.mkdtemp(prefix="hd-yahpo-")
+        env["YAHPO_LOCAL_CONFIG"] = os.path.join(self._config_dir, "yahpo_gym_config.yaml")
         env["OMP_NUM_THREADS"] = "1"
         self._proc = subprocess.Popen(  # an argument list: no shell, no string built from values
             [str(python), str(YAHPO_SERVER), "--data", str(data or YAHPO_DATA)],
@@ -359,6 +363,7 @@ class YahpoClient:
         for pipe in (self._proc.stdin, self._proc.stdout):
             if pipe is not None:
                 pipe.close()
+        shutil.rmtree(self._config_dir, ignore_errors=True)
 
 
 _client: YahpoClient | None = None

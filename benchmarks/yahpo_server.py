@@ -15,8 +15,9 @@ Requests (one JSON object per line) and replies (one per request, same order):
 
 A failed request answers {"ok": false, "error": "..."} and the server goes on.
 `--data PATH` names the surrogate data folder (default: $YAHPO_DATA). The yahpo
-settings file goes where $YAHPO_LOCAL_CONFIG says (the client points it inside the
-venv), so nothing is written to the home directory.
+settings file goes where $YAHPO_LOCAL_CONFIG says (the client gives each server a
+temporary directory of its own), so nothing is written to the home directory and
+servers started side by side never share the file.
 
     .venv-yahpo/bin/python benchmarks/yahpo_server.py --self-test
 """
