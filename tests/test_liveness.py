@@ -44,7 +44,7 @@ def test_liveness_settings_are_stored_and_validated(tmp_path: Path) -> None:
     assert (loaded.heartbeat_interval, loaded.grace_period, loaded.max_retries) == (5, 10, 2)
     assert hd.load_study(study_name="l", storage=url, max_retries=0).max_retries == 0
     for kwargs, fragment in [
-        ({"heartbeat_interval": 0}, "`heartbeat_interval` must be a number of seconds > 0 or None, got heartbeat_interval=0"),
+        ({"heartbeat_interval": -1}, "0 to turn liveness off, or None for the default, got heartbeat_interval=-1"),
         ({"heartbeat_interval": 5, "grace_period": 2}, "`grace_period` must be longer than `heartbeat_interval`"),
         ({"max_retries": 2}, "`max_retries` needs `heartbeat_interval`"),
         ({"heartbeat_interval": 1, "max_retries": -1}, "`max_retries` must be an int >= 0, got max_retries=-1"),

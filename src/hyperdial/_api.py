@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from hyperdial._heartbeat import DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL
 from hyperdial.exceptions import DuplicatedStudyError, invalid
 from hyperdial.history import StudyDirection, parse_directions
 from hyperdial.storage.base import Storage, StudySummary, get_storage
@@ -34,17 +35,40 @@ def _default_pruner(n_objectives: int) -> Any:
 _LIVENESS = "liveness"  # study system attr: the heartbeat settings every worker should share
 
 
+def _shared(store: Storage) -> bool:
+    """Whether other processes can reach this storage (an SQLite file, PostgreSQL), so that a
+    dead one can leave a trial RUNNING: liveness is on by default there."""
+    from hyperdial.storage.memory import InMemoryStorage
+
+    if isinstance(store, InMemoryStorage):
+        return False
+    db = getattr(store, "db", None)
+    return not (getattr(db, "is_sqlite", False) and db.sqlite_path() is None)  # type: ignore[union-attr]
+
+
 def _liveness(
-    heartbeat_interval: Any, grace_period: Any, max_retries: Any, stored: dict[str, Any] | None
+    heartbeat_interval: Any, grace_period: Any, max_retries: Any, stored: dict[str, Any] | None, shared: bool
 ) -> dict[str, Any]:
-    """Validate the heartbeat keywords; unset ones come from what the study stored."""
+    """Validate the heartbeat keywords; unset ones come from what the study stored, then the defaults
+    (on for shared storages: a beat every 30 s, dead after 120 s; heartbeat_interval=0 turns it off)."""
     stored = stored or {}
-    interval = heartbeat_interval if heartbeat_interval is not None else stored.get("heartbeat_interval")
-    grace = grace_period if grace_period is not None else stored.get("grace_period")
+    for name, value in (("heartbeat_interval", heartbeat_interval), ("grace_period", grace_period)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
+                                  or (value == 0 and name == "grace_period")):
+            rule = "must be a number of seconds > 0, 0 to turn liveness off, or None for the default" \
+                if name == "heartbeat_interval" else "must be a number of seconds > 0 or None"
+            raise invalid(name, rule, value)
+    if heartbeat_interval is not None:
+        interval = heartbeat_interval
+    elif "heartbeat_interval" in stored:
+        interval = stored["heartbeat_interval"]
+    else:
+        interval = DEFAULT_HEARTBEAT_INTERVAL if shared else None
+    interval = interval or None  # 0: off
+    grace = grace_period if grace_period is not None else (stored.get("grace_period") if interval else None)
+    if grace is None and interval == DEFAULT_HEARTBEAT_INTERVAL and heartbeat_interval is None:
+        grace = DEFAULT_GRACE_PERIOD
     retries = max_retries if max_retries is not None else stored.get("max_retries", 0)
-    for name, value in (("heartbeat_interval", interval), ("grace_period", grace)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-            raise invalid(name, "must be a number of seconds > 0 or None", value)
     if grace is not None and interval is None:
         raise invalid("grace_period", "needs `heartbeat_interval`", grace)
     if grace is not None and interval is not None and grace <= interval:
@@ -76,10 +100,13 @@ def create_study(
     `storage` is a SQLAlchemy URL (`sqlite:///hyperdial.db`, `postgresql+psycopg://...`)
     or None for memory. `seed` seeds the default sampler.
 
-    With `heartbeat_interval` (seconds), running trials send heartbeats; a trial
-    silent for `grace_period` (default twice the interval) is marked FAIL by any live
-    worker and rerun up to `max_retries` times. These settings are stored with the
-    study, so `load_study` in other processes picks them up.
+    Liveness: running trials send a heartbeat every `heartbeat_interval` seconds; a
+    trial silent for `grace_period` (default twice the interval) is marked FAIL by any
+    live worker and rerun up to `max_retries` times. It is on by default for storages
+    that several processes share (SQLite files, PostgreSQL: a beat every 30 s, dead after
+    120 s, which costs one UPDATE per running trial per 30 s) and off in memory;
+    `heartbeat_interval=0` turns it off. Settings given here are stored with the study,
+    so `load_study` in other processes picks them up.
 
     >>> import hyperdial as hd
     >>> hd.create_study(directions=["minimize", "maximize"]).directions
@@ -91,13 +118,14 @@ def create_study(
     if sampler is not None and seed is not None:
         raise invalid("seed", "seeds the default sampler; pass seed= to your sampler instead", seed)
     check_plugins(sampler, pruner)
-    live = _liveness(heartbeat_interval, grace_period, max_retries, None)
     store = get_storage(storage)
+    live = _liveness(heartbeat_interval, grace_period, max_retries, None, _shared(store))
     name = study_name or f"study-{uuid.uuid4().hex[:12]}"
     try:
         study_id = store.create_study(name, [d.value for d in dirs])
-        if live["heartbeat_interval"] is not None:
-            store.set_study_attr(study_id, _LIVENESS, live, system=True)
+        if (heartbeat_interval, grace_period, max_retries) != (None, None, None):  # stored when chosen
+            store.set_study_attr(study_id, _LIVENESS, {**live, "heartbeat_interval": live["heartbeat_interval"] or 0},
+                                 system=True)
     except DuplicatedStudyError:
         if not load_if_exists:
             raise DuplicatedStudyError(
@@ -109,7 +137,8 @@ def create_study(
                 "directions", f"differ from the stored study's {list(info.directions)}", [d.value for d in dirs]
             ) from None
         study_id = info.study_id
-        live = _liveness(heartbeat_interval, grace_period, max_retries, info.system_attrs.get(_LIVENESS))
+        live = _liveness(heartbeat_interval, grace_period, max_retries, info.system_attrs.get(_LIVENESS),
+                         _shared(store))
     _install_default_log_handler()
     return Study(
         study_name=name,
@@ -165,7 +194,7 @@ def open_study(
         study_name = names[0]
     info = store.get_study(study_name)
     check_plugins(sampler, pruner)
-    live = _liveness(heartbeat_interval, grace_period, max_retries, info.system_attrs.get(_LIVENESS))
+    live = _liveness(heartbeat_interval, grace_period, max_retries, info.system_attrs.get(_LIVENESS), _shared(store))
     return Study(
         study_name=info.name,
         storage=store,

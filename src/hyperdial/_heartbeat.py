@@ -1,8 +1,9 @@
 """Liveness of running trials: a heartbeat thread, and the reaper that fails dead ones.
 
 A worker that is killed (SIGKILL, preemption, a lost machine) cannot record its
-trial. With `heartbeat_interval` set, each process refreshes the heartbeat of its
-running trials; any live worker that sees a RUNNING trial whose heartbeat is older
+trial. Each process refreshes the heartbeat of its running trials (every 30 s, by
+default, in storages that several processes can share: SQLite files and PostgreSQL;
+one UPDATE per running trial per interval); any live worker that sees a RUNNING trial whose heartbeat is older
 than `grace_period` marks it FAIL (atomically, so only one worker does) and, if
 retries remain, enqueues its parameters again as a new trial linked to the old one
 (`system_attrs["retry_of"]` = the old number, `["retry_count"]` = how many reruns).
@@ -27,21 +28,30 @@ RETRY_OF = "retry_of"
 RETRY_COUNT = "retry_count"
 
 
+DEFAULT_HEARTBEAT_INTERVAL = 30.0
+DEFAULT_GRACE_PERIOD = 120.0  # four missed beats: a busy or briefly paused worker is not taken for dead
+
+
 class Heartbeat:
-    """One daemon thread per study object, beating for this process's running trials."""
+    """One daemon thread per study object, beating for this process's running trials.
+
+    The thread ends after an interval with nothing to beat for (a study object left
+    behind keeps no thread alive) and starts again with the next trial.
+    """
 
     def __init__(self, storage: Storage, interval: float) -> None:
         self.storage = storage
         self.interval = interval
         self._ids: set[int] = set()
         self._lock = threading.Lock()
-        self._wake = threading.Event()
+        self._running = False
         self._pid = -1
 
     def add(self, trial_id: int) -> None:
         with self._lock:
             self._ids.add(trial_id)
-            if self._pid != os.getpid():  # first use, or a forked child without the thread
+            if not self._running or self._pid != os.getpid():  # idle, or a forked child without the thread
+                self._running = True
                 self._pid = os.getpid()
                 threading.Thread(target=self._run, name="hyperdial-heartbeat", daemon=True).start()
 
@@ -50,9 +60,15 @@ class Heartbeat:
             self._ids.discard(trial_id)
 
     def _run(self) -> None:
-        while not self._wake.wait(self.interval):
+        idle = False
+        while True:
+            time.sleep(self.interval)
             with self._lock:
                 ids = list(self._ids)
+                if not ids and idle:
+                    self._running = False
+                    return
+                idle = not ids
             for tid in ids:
                 try:
                     self.storage.heartbeat(tid)

@@ -141,7 +141,44 @@ def execute_trial(
     declarative: bool,
     with_trial: bool,
 ) -> FrozenTrial:
-    """Run the objective on a started trial and record the outcome (here or on a remote worker)."""
+    """Run the objective on a started trial and record the outcome (here or on a remote worker).
+
+    A trial can be taken from its worker: failed as stale by another process (this one was
+    paused, or its heartbeats could not get through) or finished by someone's `tell`. The
+    worker learns it at its next write (a suggest, a report, the final tell), logs it, drops
+    its own result and goes on with the study. Dropped rather than attached to the rerun:
+    the rerun may already be running elsewhere with the same parameters, and a study whose
+    trials change after they finish could not be trusted by samplers or by other readers.
+    """
+    try:
+        return _run_objective(study, trial, func, catch, declarative, with_trial)
+    except TrialFinishedError:
+        if not _taken(study, trial):
+            raise
+        stored = study.storage.get_trial(trial.trial_id)
+        _logger.warning(
+            "Trial %d was taken from this worker (it is %s in the storage: %s); its result here is dropped",
+            trial.number, stored.state.name, stored.system_attrs.get("fail_reason", "finished elsewhere"),
+        )
+        return stored
+
+
+def _taken(study: Study, trial: Trial) -> bool:
+    """Whether the storage holds the trial as finished while this worker still runs it."""
+    try:
+        return study.storage.get_trial(trial.trial_id).state.is_finished()
+    except Exception:  # noqa: BLE001 - cannot tell: let the original error speak
+        return False
+
+
+def _run_objective(
+    study: Study,
+    trial: Trial,
+    func: Callable[..., Any],
+    catch: tuple[type[BaseException], ...],
+    declarative: bool,
+    with_trial: bool,
+) -> FrozenTrial:
     try:
         if declarative:
             config = dict(trial.params)
@@ -150,11 +187,15 @@ def execute_trial(
             result = func(trial)
     except TrialPruned:
         return study.tell(trial, state=TrialState.PRUNED)
+    except TrialFinishedError:
+        raise  # the trial was taken from this worker (see execute_trial)
     except BaseException as exc:  # every failure is recorded before it propagates
         reason = "Terminated: SIGTERM" if isinstance(exc, Terminated) else f"{type(exc).__name__}: {exc}"
         try:
             frozen = study.tell(trial, state=TrialState.FAIL, fail_reason=reason)
-        except TrialFinishedError:  # Ctrl-C in another thread already recorded it
+        except TrialFinishedError:  # Ctrl-C in another thread, or another process, recorded it first
+            if isinstance(exc, Exception) and not isinstance(exc, Terminated):
+                raise
             raise exc from None
         if isinstance(exc, (KeyboardInterrupt, Terminated)):
             study._retry(frozen)  # interrupted, not wrong: rerun later if the study allows

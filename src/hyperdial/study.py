@@ -291,18 +291,25 @@ class Study:
             after(self._lazy_history(), frozen)
         return frozen
 
-    def reap_stale_trials(self, *, force: bool = False) -> list[FrozenTrial]:
-        """Fail RUNNING trials whose heartbeat is older than `grace_period`, and retry them.
+    def reap_stale_trials(self, *, force: bool = False, older_than: float | None = None) -> list[FrozenTrial]:
+        """Fail RUNNING trials whose heartbeat (their start, if they never beat) is older than
+        `older_than` seconds (default: the study's `grace_period`), and rerun them where
+        `max_retries` allows. Returns the trials this call failed.
 
-        Called by `ask` (at most every half heartbeat interval); returns the trials failed.
+        `ask` calls it (at most every half heartbeat interval); `hyperdial fail-stale` calls it
+        with `older_than` for studies whose workers died without liveness on.
         """
-        if self.heartbeat_interval is None or self.grace_period is None:
-            return []
-        now = time.monotonic()
-        if not force and now - self._last_reap < self.heartbeat_interval / 2:
-            return []
-        self._last_reap = now
-        stale = self._storage.fail_stale_trials(self._study_id, cutoff(self.grace_period), stale_reason(self.grace_period))
+        if older_than is None:
+            if self.heartbeat_interval is None or self.grace_period is None:
+                return []
+            now = time.monotonic()
+            if not force and now - self._last_reap < self.heartbeat_interval / 2:
+                return []
+            self._last_reap = now
+            older_than = self.grace_period
+        elif isinstance(older_than, bool) or not isinstance(older_than, (int, float)) or not older_than >= 0:
+            raise invalid("older_than", "must be a number of seconds >= 0", older_than)
+        stale = self._storage.fail_stale_trials(self._study_id, cutoff(older_than), stale_reason(older_than))
         for t in stale:
             _logger.warning("Trial %d failed: %s", t.number, t.system_attrs.get("fail_reason"))
             self._retry(t)

@@ -200,7 +200,9 @@ class InMemoryStorage:
 
     def heartbeat(self, trial_id: int) -> None:
         with self._lock:
-            self._trial(trial_id, writable=True).heartbeat = time.time()
+            rec = self._trial(trial_id)
+            if rec.state == TrialState.RUNNING:  # a finished trial's beat is a no-op, as the protocol says
+                rec.heartbeat = time.time()
 
     def fail_stale_trials(self, study_id: int, cutoff: float, reason: str) -> list[FrozenTrial]:
         with self._lock:

@@ -453,7 +453,8 @@ class SQLStorage:
             lambda conn: conn.execute(
                 _text("UPDATE hd_trials SET heartbeat = :now WHERE trial_id = :tid AND state = :running"),
                 {"now": time.time(), "tid": trial_id, "running": _RUNNING},
-            )
+            ),
+            patient=False,
         )
 
     def fail_stale_trials(self, study_id: int, cutoff: float, reason: str) -> list[FrozenTrial]:
