@@ -42,30 +42,57 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class PgCluster:
+    """A throwaway PostgreSQL cluster on a free loopback port, from the local binaries;
+    `stop()` and `start()` take it down and up again on the same port (outage tests)."""
+
+    def __init__(self) -> None:
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        initdb = bins[-1] if bins else shutil.which("initdb")
+        if not initdb:
+            raise RuntimeError("no PostgreSQL binaries (initdb) found")
+        self.bindir = os.path.dirname(initdb)
+        self.data = tempfile.mkdtemp(prefix="hd-pg-")
+        self.port = _free_port()
+        self.as_postgres: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            shutil.chown(self.data, "postgres", "postgres")
+            self.as_postgres = ["runuser", "-u", "postgres", "--"]
+        subprocess.run([*self.as_postgres, initdb, "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync"],
+                       check=True, capture_output=True)
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.start()
+
+    def _ctl(self, *args: str, check: bool = True) -> None:
+        subprocess.run([*self.as_postgres, os.path.join(self.bindir, "pg_ctl"), "-D", self.data, *args],
+                       check=check, capture_output=True)
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._ctl("-l", os.path.join(self.data, "log"), "-w", "-o", opts, "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._ctl("-m", mode, "-w", "stop", check=False)
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
 def _start_throwaway_cluster() -> tuple[str, Callable[[], None]]:
-    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    initdb = bins[-1] if bins else shutil.which("initdb")
-    if not initdb:
-        raise RuntimeError("no PostgreSQL binaries (initdb) found")
-    bindir = os.path.dirname(initdb)
-    data = tempfile.mkdtemp(prefix="hd-pg-")
-    port = _free_port()
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        shutil.chown(data, "postgres", "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_postgres, initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
-                   check=True, capture_output=True)
-    opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_postgres, os.path.join(bindir, "pg_ctl"), "-D", data, "-l", os.path.join(data, "log"),
-                    "-w", "-o", opts, "start"], check=True, capture_output=True)
+    cluster = PgCluster()
+    return cluster.url, cluster.remove
 
-    def stop() -> None:
-        subprocess.run([*as_postgres, os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True, check=False)
-        shutil.rmtree(data, ignore_errors=True)
 
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
+@pytest.fixture
+def pg_cluster() -> Iterator[PgCluster]:
+    """A PostgreSQL server of the test's own, which the test may stop and start."""
+    try:
+        cluster = PgCluster()
+    except Exception as exc:  # noqa: BLE001
+        pytest.fail(f"PostgreSQL binaries are needed for outage tests ({exc})")
+    yield cluster
+    cluster.remove()
 
 
 @pytest.fixture(scope="session")

@@ -90,6 +90,18 @@ def _cmd_worker(args: argparse.Namespace, storage: str) -> int:
     return cmd_worker(args, storage)
 
 
+def _cmd_fail_stale(args: argparse.Namespace, storage: str) -> int:
+    from hyperdial.cli.maintenance import cmd_fail_stale
+
+    return cmd_fail_stale(args, storage)
+
+
+def _fail_stale_arguments(p: argparse.ArgumentParser) -> None:
+    from hyperdial.cli.maintenance import add_arguments
+
+    add_arguments(p)
+
+
 def _worker_arguments(p: argparse.ArgumentParser) -> None:
     from hyperdial.cli.worker import add_arguments
 
@@ -137,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("delete", cmd_delete, "delete a study and all its trials")
     p.add_argument("study", metavar="STUDY", help="study name")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+    p = add("fail-stale", _cmd_fail_stale, "fail (and rerun where allowed) RUNNING trials whose worker died")
+    _fail_stale_arguments(p)
 
     p = add("worker", _cmd_worker, "run trials of an existing study (start one per core / machine)")
     _worker_arguments(p)

@@ -100,9 +100,21 @@ def run_remote_trial(task: RemoteTask) -> Outcome:
     return Outcome(done.number, done.state)
 
 
+def _in_memory_sqlite(url: str) -> bool:
+    """sqlite://, sqlite:///:memory: and SQLite's URI forms of an in-memory database."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return False
+    db = str(u.database or "")
+    return db in ("", ":memory:") or db.startswith("file::memory:") or "mode=memory" in db \
+        or u.query.get("mode") == "memory"
+
+
 def storage_url_of(study: Any) -> str:
     url = getattr(study._storage, "url", None)
-    if not isinstance(url, str) or url.startswith("sqlite://") and url.rstrip("/") in ("sqlite:", "sqlite:/:memory:"):
+    if not isinstance(url, str) or _in_memory_sqlite(url):
         from hyperdial.exceptions import invalid
 
         raise invalid(
