@@ -41,3 +41,17 @@ PRUNERS = {
 @pytest.mark.parametrize("name", sorted(PRUNERS))
 def test_pruner_conformance(name: str, check: Callable[..., None]) -> None:
     check(PRUNERS[name])
+
+
+def test_suites_leave_the_users_logging_as_it_was() -> None:
+    import logging
+
+    logger = logging.getLogger("hyperdial")
+    old = logger.level
+    try:
+        logger.setLevel(logging.DEBUG)
+        samplers.CHECKS[0](lambda seed: hd.samplers.Random(seed=seed))
+        pruners.CHECKS[3](lambda: hd.pruners.Median())
+        assert logger.level == logging.DEBUG
+    finally:
+        logger.setLevel(old)

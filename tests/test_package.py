@@ -39,3 +39,35 @@ def test_missing_extra_names_the_extra() -> None:
     with pytest.raises(hd.MissingDependency, match=r"pip install 'hyperdial\[plot\]'") as info:
         optional_import("hyperdial_no_such_module", extra="plot", purpose="plots")
     assert isinstance(info.value, ImportError)
+
+
+# The module each runtime extra's package provides (bench and test are for the repository).
+_MODULES = {"psycopg[binary]": "psycopg", "pandas": "pandas", "distributed": "distributed", "ray": "ray",
+            "scikit-learn": "sklearn"}
+
+
+def test_every_extra_installs_only_what_code_uses() -> None:
+    import re
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        tomllib = None  # type: ignore[assignment]
+    root = Path(__file__).parent.parent
+    text = (root / "pyproject.toml").read_text()
+    if tomllib is not None:
+        extras = tomllib.loads(text)["project"]["optional-dependencies"]
+    else:
+        block = text.split("[project.optional-dependencies]")[1].split("\n[")[0]
+        extras = {m[0]: re.findall(r'"([^"]+)"', m[1]) for m in re.findall(r"^(\w+) = \[(.*?)\]", block, re.MULTILINE | re.DOTALL)}
+    source = "\n".join(p.read_text() for p in (root / "src" / "hyperdial").rglob("*.py"))
+    assert "pyyaml" not in text.split("[project.optional-dependencies]")[0]  # no unused core dependency
+    for extra, requirements in extras.items():
+        if extra in ("bench", "test"):
+            continue
+        for req in requirements:
+            name = re.split(r"[<>=!~ ]", req)[0]
+            module = _MODULES.get(name, name)
+            # imported, or named as a string (optional_import, drivers that SQLAlchemy loads by name)
+            used = re.search(rf'(\bimport {module}\b|\bfrom {module}\b|"{module}")', source)
+            assert used, f"extra {extra!r} installs {name}, which no code of hyperdial imports"

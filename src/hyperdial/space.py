@@ -1,8 +1,8 @@
 """Search-space types: `Float`, `Int` and `Categorical`.
 
-They are frozen, validated at construction, and shared by `trial.suggest_*`,
-declarative spaces (`study.optimize(fn, space={...})`), YAML sweep files and
-presets. Each maps a user value to an internal float (the number itself, or the
+They are frozen, validated at construction, and shared by `trial.suggest_*` and
+declarative spaces (`study.optimize(fn, space={...})`, or a dict parsed by
+`parse_space`). Each maps a user value to an internal float (the number itself, or the
 index of a categorical choice), which is what storages keep.
 
 >>> import hyperdial as hd

@@ -42,7 +42,8 @@ class Dask:
         else:
             self._client = self._given
         resources = {"GPU": gpus_per_trial} if gpus_per_trial else None
-        # pure=False: two trials with equal arguments must both run (INFRA.md).
+        # pure=False: without it Dask runs two calls with equal arguments once and shares the result,
+        # so two trials with the same parameters would silently merge (docs/design-notes.md).
         executor: Executor = self._client.get_executor(pure=False, resources=resources)
         return executor
 

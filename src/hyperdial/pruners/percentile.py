@@ -98,7 +98,7 @@ class Percentile:
 
 
 class Median(Percentile):
-    """The median stopping rule, `Percentile(50)`; the study's default pruner for now.
+    """The median stopping rule, `Percentile(50)` (the study's default pruner is `ASHA`).
 
     Same rules as `Percentile` (and Optuna's `MedianPruner`): `n_startup_trials`
     COMPLETE trials first, no pruning before `n_warmup_steps`, one check every

@@ -50,7 +50,6 @@ from typing import Any
 
 import numpy as np
 
-from hyperdial._imports import optional_import
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.samplers.base import PicklableLock, check_seed, study_fingerprint, trial_rng
@@ -76,15 +75,17 @@ def _n_values(dist: Float | Int) -> int:
 
 
 def _cmaes() -> Any:
-    # Imported where used, and not kept on objects: samplers must stay picklable.
-    return optional_import("cmaes", extra="cmaes", purpose="the CMA-ES sampler")
+    # A core dependency, imported where used (import hyperdial stays light) and not kept on
+    # objects: samplers must stay picklable.
+    import cmaes
+
+    return cmaes
 
 
 class _Replay:
     """One CMA-ES (with its restarts) replayed over the trials of one numeric space."""
 
     def __init__(self, sampler: CMAES, space: dict[str, Float | Int], cutoff: int) -> None:
-        optional_import("cmaes", extra="cmaes", purpose="the CMA-ES sampler")  # fail early, with the extra's name
         self.sampler = sampler
         self.space = space
         self.cutoff = cutoff  # trials numbered <= cutoff are the random start-up trials
@@ -219,7 +220,6 @@ class CMAES(PicklableLock):
             raise invalid("restart_strategy", "must be 'ipop', 'bipop' or None", restart_strategy)
         if independent_sampler is not None and not callable(getattr(independent_sampler, "sample", None)):
             raise invalid("independent_sampler", "must have a sample(history, trial, space) method", independent_sampler)
-        optional_import("cmaes", extra="cmaes", purpose="the CMA-ES sampler")  # fail at construction, not mid-study
         self.seed = check_seed(seed)
         self.x0 = dict(x0) if x0 is not None else None
         self.sigma0 = float(sigma0) if sigma0 is not None else 1.0 / 6.0

@@ -10,7 +10,6 @@ in a multi-objective study, and must work inside a real study.
 from __future__ import annotations
 
 import copy
-import logging
 import math
 import random
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from hyperdial._api import create_study
 from hyperdial.exceptions import TrialPruned
 from hyperdial.history import History
 from hyperdial.space import Float
-from hyperdial.testing._expect import expect
+from hyperdial.testing._expect import expect, quietly
 from hyperdial.trial import FrozenTrial, Trial, TrialState
 
 MakePruner = Callable[[], Any]
@@ -67,7 +66,6 @@ def check_empty_history(make: MakePruner) -> None:
 
 
 def check_in_study(make: MakePruner) -> None:
-    logging.getLogger("hyperdial").setLevel(logging.WARNING)
     study = create_study(pruner=make(), seed=0)
 
     def objective(trial: Trial) -> float:
@@ -145,7 +143,7 @@ def check_multi_objective(make: MakePruner) -> None:
     expect(make().should_prune(history, fresh) is False, "a trial without reports must not be pruned")
 
 
-CHECKS = [
+CHECKS = [quietly(check) for check in (
     check_pure,
     check_no_reports_no_prune,
     check_empty_history,
@@ -153,4 +151,4 @@ CHECKS = [
     check_order_independent,
     check_mixed_states_and_nan,
     check_multi_objective,
-]
+)]

@@ -7,7 +7,6 @@ enqueued values, and seeding (same seed, same suggestions).
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from hyperdial._api import create_study
 from hyperdial.space import Categorical, Float, Int
 from hyperdial.study import Study
-from hyperdial.testing._expect import expect
+from hyperdial.testing._expect import expect, quietly
 from hyperdial.trial import Trial, TrialState
 
 MakeSampler = Callable[[int], Any]
@@ -33,7 +32,6 @@ N_TRIALS = 24
 
 
 def _study(make: MakeSampler, seed: int = 0, **kwargs: Any) -> Study:
-    logging.getLogger("hyperdial").setLevel(logging.WARNING)
     return create_study(sampler=make(seed), **kwargs)
 
 
@@ -149,7 +147,7 @@ def check_picklable(make: MakeSampler) -> None:
     expect(all(t.state.name == "COMPLETE" for t in twin.trials), "a pickled copy of the sampler keeps working")
 
 
-CHECKS = [
+CHECKS = [quietly(check) for check in (
     check_bounds_and_types,
     check_explores,
     check_conditional,
@@ -159,4 +157,4 @@ CHECKS = [
     check_enqueued_first,
     check_seed_reproducible,
     check_picklable,
-]
+)]

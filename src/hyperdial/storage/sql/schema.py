@@ -47,7 +47,7 @@ trials = sa.Table(
     sa.Column("datetime_complete", sa.Float, nullable=True),
     sa.Column("heartbeat", sa.Float, nullable=True),
     sa.Column("finish_seq", sa.Integer, nullable=True),
-    # The last line of defence against the numbering race (INFRA.md): never two trial 7s.
+    # The last line of defence against the numbering race (docs/design-notes.md): never two trial 7s.
     sa.UniqueConstraint("study_id", "number", name="uq_hd_trials_study_number"),
     # (study, state, number): "the oldest WAITING trial" and "the RUNNING ones" without a scan (v2).
     sa.Index("ix_hd_trials_study_state_number", "study_id", "state", "number"),
