@@ -45,14 +45,17 @@ class Outcome:
     error: BaseException | None = None  # an exception `catch` did not cover, to re-raise in the driver
 
 
-_studies: dict[tuple[int, str, str], Any] = {}  # (pid, url, name): a forked child opens its own
+# (pid, thread, url, name): a forked child opens its own, and so does each thread of a worker
+# that runs several tasks at once (Dask with nthreads > 1): the sampler and pruner are set per
+# task, so a study object shared by threads would let one task suggest with another's sampler.
+_studies: dict[tuple[int, int, str, str], Any] = {}
 _lock = threading.Lock()
 
 
 def _study(task: RemoteTask) -> Any:
     from hyperdial._api import open_study
 
-    key = (os.getpid(), task.storage_url, task.study_name)
+    key = (os.getpid(), threading.get_ident(), task.storage_url, task.study_name)
     with _lock:
         study = _studies.get(key)
         if study is None:
