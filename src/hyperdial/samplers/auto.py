@@ -42,6 +42,7 @@ from typing import Any
 
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
+from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed
 from hyperdial.samplers.fidelity import Budget, MultiFidelity
 from hyperdial.samplers.random import Random
@@ -132,7 +133,7 @@ class Auto(PicklableLock):
             seed=self.seed,
         )
         self._samplers: dict[str, Any] = {}
-        self._by_trial: dict[int, tuple[str, bool]] = {}  # number -> (algorithm, in the random share)
+        self._by_trial: TrialMemo[tuple[str, bool]] = TrialMemo()  # number -> (algorithm, in the random share)
         self._lock = threading.Lock()
         self._mode = ""  # what the last choice's view was, for the log: "", "low" or "full"
         self.choice_log: list[tuple[int, str, str]] = []  # (trial number, algorithm, reason) when it changes
@@ -202,9 +203,7 @@ class Auto(PicklableLock):
                 # With trials pruned, GP's prior mean goes to the best value (see PRUNED_PRIOR_QUANTILE).
                 key = _GP_PRUNED if name == "GP" and budget is not None else name
                 hit = (key, mode == "low" and self._fidelity.is_random(trial.number))
-                if len(self._by_trial) > 10_000:
-                    self._by_trial.clear()
-                self._by_trial[trial.number] = hit
+                self._by_trial.put(trial.number, hit, history)
             name, random = hit
             return (self._fidelity.base if random else self._sampler(name)), view
 
@@ -232,7 +231,7 @@ class Auto(PicklableLock):
 
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
         with self._lock:
-            hit = self._by_trial.pop(trial.number, None)
+            hit = self._by_trial.pop(trial.number)
         hook = getattr(self._samplers.get(hit[0] if hit else ""), "after_trial", None)
         if hook is not None:
             hook(history, trial)

@@ -57,6 +57,7 @@ from typing import Any
 
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
+from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed, trial_uniform
 from hyperdial.samplers.random import Random
 from hyperdial.space import Distribution
@@ -348,7 +349,7 @@ class MultiFidelity(PicklableLock):
         self.view = BudgetView(min_observations=min_observations, stopped=stopped)
         self._random = Random(seed=self.seed)
         self._lock = threading.Lock()
-        self.budgets: dict[int, Budget] = {}
+        self.budgets: TrialMemo[Budget] = TrialMemo()
 
     @property
     def joint_sampling(self) -> bool:
@@ -361,9 +362,10 @@ class MultiFidelity(PicklableLock):
     def sample(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
         view, budget = self.view(history)
         with self._lock:
-            first = self.budgets.setdefault(trial.number, budget)
-            while len(self.budgets) > 10_000:
-                del self.budgets[next(iter(self.budgets))]
+            first = self.budgets.get(trial.number)
+            if first is None:
+                first = budget
+                self.budgets.put(trial.number, budget, history)
         if first.step is not None and self.is_random(trial.number):
             return self._random.sample(history, trial, space)
         return dict(self.base.sample(view, trial, space))

@@ -11,6 +11,7 @@ import numpy as np
 
 from hyperdial.exceptions import InvalidParameterError, invalid
 from hyperdial.history import History
+from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed
 from hyperdial.space import Categorical, Distribution, _choice_key
 from hyperdial.trial import FrozenTrial, TrialState
@@ -50,7 +51,7 @@ class Grid(PicklableLock):
         self.seed = check_seed(seed)
         n = len(self.points)
         self.order = np.random.default_rng(self.seed).permutation(n) if shuffle else np.arange(n)
-        self._assigned: dict[int, int] = {}
+        self._assigned: TrialMemo[int] = TrialMemo()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -73,8 +74,9 @@ class Grid(PicklableLock):
 
     def _assign(self, history: History, trial: FrozenTrial) -> int:
         with self._lock:
-            if trial.number in self._assigned:
-                return self._assigned[trial.number]
+            known = self._assigned.get(trial.number)
+            if known is not None:
+                return known
             mine = self._point_of(trial)  # an enqueued trial may already name a point
             if mine is None:
                 taken = self._taken(history, trial.number)
@@ -84,9 +86,7 @@ class Grid(PicklableLock):
                     (int(self.order[(start + k) % n]) for k in range(n) if int(self.order[(start + k) % n]) not in taken),
                     int(self.order[start]),
                 )
-            if len(self._assigned) > 10_000:
-                self._assigned.clear()
-            self._assigned[trial.number] = mine
+            self._assigned.put(trial.number, mine, history)
             return mine
 
     def sample(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
@@ -114,7 +114,7 @@ class Grid(PicklableLock):
 
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
         with self._lock:
-            self._assigned.pop(trial.number, None)
+            self._assigned.pop(trial.number)
 
     def __repr__(self) -> str:
         return f"Grid({len(self.points)} points, seed={self.seed})"
