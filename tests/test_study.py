@@ -414,3 +414,12 @@ def test_joint_proposal_is_visible_to_other_processes(tmp_path) -> None:
     assert running.suggest_float("x", 0, 1) == view.params["x"]  # the objective gets what was proposed
     done = a.tell(running, 1.0)
     assert done.with_proposal() is done  # finished trials are what they are
+
+
+def test_threads_with_trials_longer_than_the_poll_interval() -> None:
+    # Python 3.10: concurrent.futures.TimeoutError is not the built-in TimeoutError, and the
+    # main thread's 0.2 s polls of the workers must not end the run (CI runs 3.10 and 3.13).
+    study = hd.create_study(sampler=hd.samplers.Random(seed=0))
+    study.optimize(lambda t: time.sleep(0.3) or t.suggest_float("x", 0, 1), n_trials=6, n_jobs=2,
+                   show_progress_bar=False)
+    assert [t.state for t in study.trials] == [hd.TrialState.COMPLETE] * 6

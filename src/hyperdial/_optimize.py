@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout  # not the built-in TimeoutError before 3.11
 from typing import TYPE_CHECKING, Any
 
 from hyperdial.exceptions import Terminated, TrialFinishedError, TrialPruned, invalid
@@ -289,7 +290,7 @@ def run_optimize(
                         try:
                             f.result(timeout=0.2)
                             break
-                        except TimeoutError:
+                        except FutureTimeout:
                             continue
             except (KeyboardInterrupt, Terminated) as exc:
                 study._stop.set()
