@@ -27,7 +27,13 @@ class NoCompletedTrials(HyperdialError, ValueError):
 
 
 def check_plugins(sampler: Any, pruner: Any) -> None:
-    """Fail early on objects that do not follow the sampler / pruner protocols."""
+    """Fail early on objects that do not follow the sampler / pruner protocols.
+
+    A class (`sampler=hd.samplers.TPE`) has the methods too, unbound: refused with a hint.
+    """
+    for param, plugin in (("sampler", sampler), ("pruner", pruner)):
+        if isinstance(plugin, type):
+            raise invalid(param, f"must be an instance, not a class; pass an instance: {plugin.__name__}()", plugin)
     if sampler is not None and not callable(getattr(sampler, "sample", None)):
         raise invalid("sampler", "must have a sample(history, trial, space) method", sampler)
     if pruner is not None and not callable(getattr(pruner, "should_prune", None)):
@@ -251,10 +257,15 @@ class Study:
 
         NaN, infinity, a non-number or the wrong number of values records the trial
         as FAIL, with the reason in `system_attrs["fail_reason"]`.
+
+        `values` with `state=PRUNED` or `FAIL` is refused (as in Optuna), not dropped:
+        a pruned trial's value is its last reported intermediate value.
         """
         live = self._trial_for(trial)
         if state is not None and state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
             raise invalid("state", "must be COMPLETE, PRUNED or FAIL", state)
+        if values is not None and state in (TrialState.PRUNED, TrialState.FAIL):
+            raise invalid("values", f"must be None with state={state.name}", f"values={values!r}, state={state.name}")
         final: tuple[float, ...] | None = None
         reason = fail_reason
         if state in (None, TrialState.COMPLETE):

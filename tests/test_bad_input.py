@@ -1,0 +1,57 @@
+"""Bad input is refused early, with a message that names the culprit (issue 11, "Bad input").
+
+Each row is (id, a call that must fail, the error class, a pattern of its message).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import hyperdial as hd
+
+
+def _memory_study() -> hd.Study:
+    return hd.create_study(seed=0)
+
+
+def _tell(values: Any, state: hd.TrialState) -> Callable[[], Any]:
+    def call() -> Any:
+        study = _memory_study()
+        return study.tell(study.ask(), values, state=state)
+
+    return call
+
+
+CASES: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
+    ("sampler class", lambda: hd.create_study(sampler=hd.samplers.TPE),
+     hd.InvalidParameterError, r"`sampler` must be an instance.*pass an instance: TPE\(\)"),
+    ("pruner class", lambda: hd.create_study(pruner=hd.pruners.ASHA),
+     hd.InvalidParameterError, r"`pruner` must be an instance.*pass an instance: ASHA\(\)"),
+    ("pruned with a value", _tell(1.0, hd.TrialState.PRUNED),
+     hd.InvalidParameterError, r"`values` must be None with state=PRUNED"),
+    ("failed with values", _tell([1.0], hd.TrialState.FAIL),
+     hd.InvalidParameterError, r"`values` must be None with state=FAIL"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "pattern"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_refused(call: Callable[[], Any], error: type[BaseException], pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_load_study_refuses_a_sampler_class(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    hd.create_study(study_name="s", storage=url)
+    with pytest.raises(hd.InvalidParameterError, match=r"pass an instance: Random\(\)"):
+        hd.load_study(study_name="s", storage=url, sampler=hd.samplers.Random)
+
+
+def test_pruned_without_values_keeps_the_last_report() -> None:
+    study = _memory_study()
+    trial = study.ask()
+    trial.report(0.5, step=1)
+    assert study.tell(trial, state=hd.TrialState.PRUNED).values == (0.5,)
