@@ -13,6 +13,10 @@ import pytest
 import hyperdial as hd
 
 
+def _one(trial: hd.Trial) -> float:
+    return trial.suggest_float("x", 0, 1)
+
+
 def _memory_study() -> hd.Study:
     return hd.create_study(seed=0)
 
@@ -25,11 +29,21 @@ def _tell(values: Any, state: hd.TrialState) -> Callable[[], Any]:
     return call
 
 
+def _optimize(**kwargs: Any) -> Callable[[], Any]:
+    return lambda: _memory_study().optimize(_one, n_trials=1, show_progress_bar=False, **kwargs)
+
+
 CASES: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
     ("sampler class", lambda: hd.create_study(sampler=hd.samplers.TPE),
      hd.InvalidParameterError, r"`sampler` must be an instance.*pass an instance: TPE\(\)"),
     ("pruner class", lambda: hd.create_study(pruner=hd.pruners.ASHA),
      hd.InvalidParameterError, r"`pruner` must be an instance.*pass an instance: ASHA\(\)"),
+    ("catch instance", _optimize(catch=ValueError()),
+     hd.InvalidParameterError, r"`catch` must be an exception class or a tuple of them.*ValueError\(\)"),
+    ("catch tuple of instances", _optimize(catch=(ValueError(),)),
+     hd.InvalidParameterError, r"`catch` must be an exception class or a tuple of them"),
+    ("executor typo", _optimize(executor="proces"),
+     hd.InvalidParameterError, r"`executor` must be 'thread', 'process'.*got executor='proces'"),
     ("pruned with a value", _tell(1.0, hd.TrialState.PRUNED),
      hd.InvalidParameterError, r"`values` must be None with state=PRUNED"),
     ("failed with values", _tell([1.0], hd.TrialState.FAIL),

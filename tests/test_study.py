@@ -265,7 +265,7 @@ def test_argument_validation() -> None:
         ({"n_trials": 1.5}, "n_trials=1.5"),
         ({"timeout": 0}, "`timeout` must be a number of seconds > 0 or None, got timeout=0"),
         ({"n_jobs": 0}, "`n_jobs` must be an int >= 1, or -1 for one per CPU, got n_jobs=0"),
-        ({"catch": [42]}, "`catch` must hold exception classes, got catch=42"),
+        ({"catch": [42]}, "`catch` must be an exception class or a tuple of them (ValueError, not ValueError()), got catch=42"),
     ]:
         with pytest.raises(hd.InvalidParameterError) as info:
             study.optimize(quadratic, show_progress_bar=False, **kwargs)
