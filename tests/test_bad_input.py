@@ -69,3 +69,27 @@ def test_pruned_without_values_keeps_the_last_report() -> None:
     trial = study.ask()
     trial.report(0.5, step=1)
     assert study.tell(trial, state=hd.TrialState.PRUNED).values == (0.5,)
+
+
+@pytest.mark.parametrize(("name", "fragment"), [
+    ("Grid", "--sampler Grid needs its grid"),
+    ("PerBracket", "--sampler PerBracket needs a base sampler"),
+    ("BudgetView", "unknown sampler 'BudgetView'"),
+])
+def test_worker_sampler_choice_is_one_line(tmp_path, capsys, name: str, fragment: str) -> None:
+    from hyperdial.cli.main import main
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    hd.create_study(study_name="s", storage=url)
+    assert main(["--storage", url, "worker", "s", "--objective", "math:sqrt", "--sampler", name]) == 1
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+    choices = err.split("choose one of ")[1]
+    assert "BudgetView" not in choices and "Sampler" not in choices and "Grid" not in choices
+
+
+def test_worker_samplers_build_from_a_name_and_a_seed() -> None:
+    from hyperdial.cli.worker import BY_NAME, make_sampler
+
+    for name in BY_NAME:
+        assert callable(make_sampler(name, 1).sample)
