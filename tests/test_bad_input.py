@@ -44,6 +44,8 @@ CASES: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
      hd.InvalidParameterError, r"`catch` must be an exception class or a tuple of them"),
     ("executor typo", _optimize(executor="proces"),
      hd.InvalidParameterError, r"`executor` must be 'thread', 'process'.*got executor='proces'"),
+    ("enqueued user attr", lambda: _memory_study().enqueue_trial({"x": 0.5}, user_attrs={"note": {1}}),
+     hd.InvalidParameterError, r"`value` must be JSON .* for 'note', got value=\{1\}"),
     ("pruned with a value", _tell(1.0, hd.TrialState.PRUNED),
      hd.InvalidParameterError, r"`values` must be None with state=PRUNED"),
     ("failed with values", _tell([1.0], hd.TrialState.FAIL),
@@ -93,3 +95,33 @@ def test_worker_samplers_build_from_a_name_and_a_seed() -> None:
 
     for name in BY_NAME:
         assert callable(make_sampler(name, 1).sample)
+
+
+class _Opaque:
+    pass
+
+
+_circular: list[Any] = []
+_circular.append(_circular)
+
+
+@pytest.mark.parametrize("value", [{1, 2}, _Opaque(), _circular, b"bytes"], ids=["set", "object", "circular", "bytes"])
+def test_user_attrs_must_be_json_in_every_storage(storage_url: str | None, value: Any) -> None:
+    study = hd.create_study(storage=storage_url)
+    trial = study.ask()
+    for set_attr in (trial.set_user_attr, study.set_user_attr, hd.FixedTrial({}).set_user_attr):
+        with pytest.raises(hd.InvalidParameterError, match=r"`value` must be JSON .* for 'note', got value="):
+            set_attr("note", value)
+    assert trial.user_attrs == {} and study.user_attrs == {}
+
+
+def test_user_attrs_read_back_the_same_in_every_storage(storage_url: str | None) -> None:
+    # NaN and infinities are kept (a diverged run's loss is worth recording); tuples become lists.
+    study = hd.create_study(storage=storage_url)
+    trial = study.ask()
+    value = {"loss": float("nan"), "best": float("inf"), "shape": (2, 3)}
+    trial.set_user_attr("note", value)
+    study.set_user_attr("note", value)
+    study.tell(trial, 1.0)
+    for got in (trial.user_attrs["note"], study.trials[0].user_attrs["note"], study.user_attrs["note"]):
+        assert got["loss"] != got["loss"] and got["best"] == float("inf") and got["shape"] == [2, 3]

@@ -17,7 +17,7 @@ from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
 from hyperdial.storage.base import Storage
 from hyperdial.transform import decode
-from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, check_number
+from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, check_number, json_attr
 
 _logger = logging.getLogger("hyperdial")
 
@@ -144,8 +144,8 @@ class Study:
         return dict(self._storage.get_study(self.study_name).user_attrs)
 
     def set_user_attr(self, key: str, value: Any) -> None:
-        json.dumps(value)  # fail early on values the storage cannot hold
-        self._storage.set_study_attr(self._study_id, key, value)
+        """Attach a JSON value to the study (checked the same way whatever the storage)."""
+        self._storage.set_study_attr(self._study_id, key, json_attr(key, value))
 
     def trials_dataframe(self) -> Any:
         """All trials as a pandas DataFrame (`pip install 'hyperdial[pandas]'`)."""
@@ -387,7 +387,7 @@ class Study:
         template = FrozenTrial(
             number=-1,
             state=TrialState.WAITING,
-            user_attrs=dict(user_attrs or {}),
+            user_attrs={k: json_attr(k, v) for k, v in (user_attrs or {}).items()},
             system_attrs={"fixed_params": dict(params)},
         )
         self._storage.create_trial(self._study_id, template=template)
