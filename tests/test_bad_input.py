@@ -5,12 +5,15 @@ Each row is (id, a call that must fail, the error class, a pattern of its messag
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import hyperdial as hd
+from hyperdial.exceptions import StorageError
 
 
 def _one(trial: hd.Trial) -> float:
@@ -125,3 +128,57 @@ def test_user_attrs_read_back_the_same_in_every_storage(storage_url: str | None)
     study.tell(trial, 1.0)
     for got in (trial.user_attrs["note"], study.trials[0].user_attrs["note"], study.user_attrs["note"]):
         assert got["loss"] != got["loss"] and got["best"] == float("inf") and got["shape"] == [2, 3]
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(bytes(range(256)) * 16)
+
+
+def _malformed(path: Path) -> None:
+    hd.create_study(study_name="a", storage=f"sqlite:///{path}")
+    with open(path, "r+b") as f:  # keep SQLite's header, scramble the schema page
+        f.seek(100)
+        f.write(bytes(range(256)) * 8)
+
+
+STORAGE_CASES: list[tuple[str, Callable[[Path], str], type[BaseException], str]] = [
+    ("mysql", lambda tmp: "mysql://u@h/db",
+     hd.InvalidParameterError, (r"`storage` uses the unsupported backend 'mysql'; hyperdial supports sqlite:///"
+                                r"path.db and postgresql\+psycopg://user@host/db, got storage='mysql://u@h/db'")),
+    ("other postgres driver", lambda tmp: "postgresql+asyncpg://u:pw@h/db",
+     hd.InvalidParameterError, r"`storage` uses the unsupported driver 'asyncpg'.*got storage='postgresql\+asyncpg://u:\*\*\*@h/db'"),
+    ("below a file", lambda tmp: (tmp / "afile").write_text("x") and f"sqlite:///{tmp}/afile/s.db",
+     StorageError, r"'.*/afile' is a file, not a directory \(SQLite file '.*/afile/s.db'\)"),
+    ("missing directory", lambda tmp: f"sqlite:///{tmp}/typo/deeper/s.db",
+     StorageError, r"no directory '.*/typo/deeper' for the SQLite file '.*/typo/deeper/s.db'; create it first"),
+    ("garbage file", lambda tmp: _garbage(tmp / "bad.db") or f"sqlite:///{tmp}/bad.db",
+     StorageError, r"cannot open storage sqlite:///.*/bad.db: file is not a database \(the file is damaged"),
+    ("malformed file", lambda tmp: _malformed(tmp / "m.db") or f"sqlite:///{tmp}/m.db",
+     StorageError, r"cannot open storage sqlite:///.*/m.db: database disk image is malformed \(the file is damaged"),
+]
+
+
+@pytest.mark.parametrize(("url", "error", "pattern"), [c[1:] for c in STORAGE_CASES], ids=[c[0] for c in STORAGE_CASES])
+def test_bad_storage(tmp_path: Path, url: Callable[[Path], str], error: type[BaseException], pattern: str) -> None:
+    storage = url(tmp_path)
+    with pytest.raises(error, match=pattern):
+        hd.create_study(study_name="a", storage=storage, load_if_exists=True)
+    assert not (tmp_path / "typo").exists()  # never created behind the user's back
+
+
+@pytest.mark.skipif(importlib.util.find_spec("psycopg2") is not None, reason="psycopg2 is installed here")
+def test_psycopg2_url_says_which_driver_to_use() -> None:
+    with pytest.raises(hd.exceptions.MissingDependency,
+                       match=r"postgresql\+psycopg2:// needs psycopg2, which hyperdial does not install: "
+                             r"use postgresql\+psycopg://\.\.\. \(psycopg 3, pip install 'hyperdial\[postgres\]'\) "
+                             r"or pip install psycopg2"):
+        hd.create_study(storage="postgresql+psycopg2://u@h/db")
+
+
+def test_cli_names_a_damaged_file(tmp_path: Path, capsys) -> None:
+    from hyperdial.cli.main import main
+
+    _garbage(tmp_path / "bad.db")
+    assert main(["--storage", f"sqlite:///{tmp_path}/bad.db", "studies"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.db: file is not a database (the file is damaged" in err, err
