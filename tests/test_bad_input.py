@@ -182,3 +182,59 @@ def test_cli_names_a_damaged_file(tmp_path: Path, capsys) -> None:
     assert main(["--storage", f"sqlite:///{tmp_path}/bad.db", "studies"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad.db: file is not a database (the file is damaged" in err, err
+
+
+def _space(trial: hd.Trial) -> float:
+    trial.suggest_int("n", 0, 2**60)
+    trial.suggest_categorical("opt", ["adam", "sgd"])
+    return trial.suggest_float("x", 0, 1)
+
+
+ENQUEUED: list[tuple[str, dict[str, Any], str]] = [
+    ("out of range", {"x": 5.0}, r"`params` \(enqueued\) value is outside Float\(low=0.0, high=1.0.*for 'x', got params=5.0"),
+    ("a string for a float", {"x": "0.5"}, r"`params` \(enqueued\) value must be a number in Float\(.*for 'x', got params='0.5'"),
+    ("a bool for an int", {"n": True}, r"must be a number in Int\(.*for 'n', got params=True"),
+    ("not a choice", {"opt": "rmsprop"}, r"value is outside Categorical\(choices=\('adam', 'sgd'\)\) for 'opt'"),
+    ("beyond float precision", {"n": 2**59 + 1},
+     (r"`params` \(enqueued\) value must be an integer a float holds exactly \(\|value\| <= 2\*\*53\) for 'n', "
+      r"got params=576460752303423489")),
+]
+
+
+@pytest.mark.parametrize(("params", "pattern"), [c[1:] for c in ENQUEUED], ids=[c[0] for c in ENQUEUED])
+def test_enqueue_checks_known_parameters_at_once(storage_url: str | None, params: dict[str, Any], pattern: str) -> None:
+    study = hd.create_study(storage=storage_url, seed=0)
+    study.optimize(_space, n_trials=2, show_progress_bar=False)
+    with pytest.raises(hd.InvalidParameterError, match=pattern):
+        study.enqueue_trial(params)
+    assert [t.state for t in study.trials] == [hd.TrialState.COMPLETE] * 2  # nothing was queued
+
+
+@pytest.mark.parametrize(("params", "pattern"), [c[1:] for c in ENQUEUED], ids=[c[0] for c in ENQUEUED])
+def test_enqueued_values_are_checked_again_when_claimed(params: dict[str, Any], pattern: str) -> None:
+    study = hd.create_study(seed=0)
+    study.enqueue_trial(params)  # no trial yet: nothing to check against
+    with pytest.raises(hd.InvalidParameterError, match=pattern):
+        _space(study.ask())
+
+
+def test_enqueue_follows_the_latest_distribution_and_keeps_exact_ints(tmp_path: Path) -> None:
+    study = hd.create_study(storage=f"sqlite:///{tmp_path}/s.db", seed=0)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1, show_progress_bar=False)
+    study.optimize(lambda t: t.suggest_float("x", 0, 10) + t.suggest_int("n", 0, 2**60), n_trials=1,
+                   show_progress_bar=False)
+    study.enqueue_trial({"x": 5.0, "n": 2**53})  # x was widened by the latest trial; 2**53 is exact
+    trial = study.ask()
+    assert (trial.suggest_float("x", 0, 10), trial.suggest_int("n", 0, 2**60)) == (5.0, 2**53)
+
+
+def test_enqueue_warns_about_a_name_no_trial_used(caplog: pytest.LogCaptureFixture) -> None:
+    study = hd.create_study(seed=0)
+    study.enqueue_trial({"lrr": 0.1})  # no trial yet: every name is new, nothing to say
+    assert not caplog.records
+    study.optimize(_one, n_trials=2, show_progress_bar=False)
+    study.enqueue_trial({"x": 0.5, "lrr": 0.1})
+    assert [r.getMessage() for r in caplog.records] == [
+        ("enqueue_trial: no trial of this study used the parameter(s) ['lrr'] (known: ['x']); "
+         "they apply only if the objective asks for them")
+    ]

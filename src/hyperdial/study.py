@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from hyperdial._cache import TrialCache
+from hyperdial._enqueue import check_against_history, check_enqueued
 from hyperdial._heartbeat import Heartbeat, cutoff, retry_template, stale_reason
 from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
@@ -215,8 +216,7 @@ class Study:
         """The value of a new parameter: enqueued, from the joint sample, or freshly sampled."""
         if name in trial._fixed:
             value = trial._fixed[name]
-            if not dist.contains(value):
-                raise invalid("params", f"(enqueued) value is outside {dist!r}", value, name=name)
+            check_enqueued(name, dist, value)
             return dist.to_external(dist.to_internal(value))
         if name in trial._relative and trial._relative_space.get(name) == dist:
             return trial._relative[name]
@@ -368,6 +368,11 @@ class Study:
     ) -> None:
         """Run these parameters before any sampled trial (also picked up by other processes).
 
+        A value is checked now against the distribution the latest trial used for its name
+        (out of range, wrong type, an Int a float cannot hold exactly: InvalidParameterError),
+        and again when a trial claims it. A name no trial used is only a logged warning: a
+        conditional parameter may not have come up yet.
+
         >>> import hyperdial as hd
         >>> study = hd.create_study()
         >>> study.enqueue_trial({"lr": 1e-4})
@@ -380,8 +385,10 @@ class Study:
             json.dumps(dict(params), allow_nan=False)
         except (TypeError, ValueError):
             raise invalid("params", "must hold JSON numbers, strings, booleans or None", dict(params)) from None
+        trials = self.history().trials
+        check_against_history(params, trials)
         if skip_if_exists:
-            for t in self.history().trials:
+            for t in trials:
                 if {**t.system_attrs.get("fixed_params", {}), **t.params} == dict(params):
                     return
         template = FrozenTrial(
