@@ -34,12 +34,15 @@ def _check_args(
         raise invalid("n_jobs", "must be an int >= 1, or -1 for one per CPU", n_jobs)
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
+    rule = "must be an exception class or a tuple of them (ValueError, not ValueError())"
     if isinstance(catch, type):
         catch = (catch,)
+    if isinstance(catch, (BaseException, str)) or not hasattr(catch, "__iter__"):
+        raise invalid("catch", rule, catch)
     catch = tuple(catch)
     for c in catch:
         if not (isinstance(c, type) and issubclass(c, BaseException)):
-            raise invalid("catch", "must hold exception classes", c)
+            raise invalid("catch", rule, c)
     return n_trials, timeout, n_jobs, catch
 
 
@@ -228,6 +231,10 @@ def run_optimize(
         if gpus_per_trial:
             raise invalid("gpus_per_trial", "needs executor='process', Dask or Ray "
                           "(CUDA_VISIBLE_DEVICES is per process, not per thread)", gpus_per_trial)
+    else:
+        from hyperdial.executors.driver import check_executor
+
+        check_executor(executor)  # a typo is named before the storage is looked at
     if n_trials_scope not in ("call", "study"):
         raise invalid("n_trials_scope", "must be 'call' or 'study'", n_trials_scope)
     if n_trials_scope == "study" and n_trials is None:

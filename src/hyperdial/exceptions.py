@@ -67,3 +67,13 @@ def invalid(param: str, rule: str, value: Any, *, name: str | None = None) -> In
     where = f" for {name!r}" if name is not None else ""
     shown = value if isinstance(value, str) and "=" in value else f"{param}={value!r}"
     return InvalidParameterError(f"`{param}` {rule}{where}, got {shown}")
+
+
+def storage_error(storage: str, exc: BaseException, *, doing: str = "open") -> StorageError:
+    """The one message for a database that cannot be used (API and CLI alike): the storage, with
+    its password hidden by the caller, and the driver's first line; a damaged SQLite file says so."""
+    lines = str(getattr(exc, "orig", None) or exc).splitlines()
+    detail = lines[0] if lines else type(exc).__name__
+    if "file is not a database" in detail or "database disk image is malformed" in detail:
+        detail += " (the file is damaged or is not a SQLite database: restore it from a backup, or use another path)"
+    return StorageError(f"cannot {doing} storage {storage}: {detail}")

@@ -11,13 +11,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from hyperdial._cache import TrialCache
+from hyperdial._enqueue import check_against_history, check_enqueued
 from hyperdial._heartbeat import Heartbeat, cutoff, retry_template, stale_reason
 from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
 from hyperdial.storage.base import Storage
 from hyperdial.transform import decode
-from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, check_number
+from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, check_number, json_attr
 
 _logger = logging.getLogger("hyperdial")
 
@@ -27,7 +28,13 @@ class NoCompletedTrials(HyperdialError, ValueError):
 
 
 def check_plugins(sampler: Any, pruner: Any) -> None:
-    """Fail early on objects that do not follow the sampler / pruner protocols."""
+    """Fail early on objects that do not follow the sampler / pruner protocols.
+
+    A class (`sampler=hd.samplers.TPE`) has the methods too, unbound: refused with a hint.
+    """
+    for param, plugin in (("sampler", sampler), ("pruner", pruner)):
+        if isinstance(plugin, type):
+            raise invalid(param, f"must be an instance, not a class; pass an instance: {plugin.__name__}()", plugin)
     if sampler is not None and not callable(getattr(sampler, "sample", None)):
         raise invalid("sampler", "must have a sample(history, trial, space) method", sampler)
     if pruner is not None and not callable(getattr(pruner, "should_prune", None)):
@@ -138,8 +145,8 @@ class Study:
         return dict(self._storage.get_study(self.study_name).user_attrs)
 
     def set_user_attr(self, key: str, value: Any) -> None:
-        json.dumps(value)  # fail early on values the storage cannot hold
-        self._storage.set_study_attr(self._study_id, key, value)
+        """Attach a JSON value to the study (checked the same way whatever the storage)."""
+        self._storage.set_study_attr(self._study_id, key, json_attr(key, value))
 
     def trials_dataframe(self) -> Any:
         """All trials as a pandas DataFrame (`pip install 'hyperdial[pandas]'`)."""
@@ -209,8 +216,7 @@ class Study:
         """The value of a new parameter: enqueued, from the joint sample, or freshly sampled."""
         if name in trial._fixed:
             value = trial._fixed[name]
-            if not dist.contains(value):
-                raise invalid("params", f"(enqueued) value is outside {dist!r}", value, name=name)
+            check_enqueued(name, dist, value)
             return dist.to_external(dist.to_internal(value))
         if name in trial._relative and trial._relative_space.get(name) == dist:
             return trial._relative[name]
@@ -251,10 +257,15 @@ class Study:
 
         NaN, infinity, a non-number or the wrong number of values records the trial
         as FAIL, with the reason in `system_attrs["fail_reason"]`.
+
+        `values` with `state=PRUNED` or `FAIL` is refused (as in Optuna), not dropped:
+        a pruned trial's value is its last reported intermediate value.
         """
         live = self._trial_for(trial)
         if state is not None and state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
             raise invalid("state", "must be COMPLETE, PRUNED or FAIL", state)
+        if values is not None and state in (TrialState.PRUNED, TrialState.FAIL):
+            raise invalid("values", f"must be None with state={state.name}", f"values={values!r}, state={state.name}")
         final: tuple[float, ...] | None = None
         reason = fail_reason
         if state in (None, TrialState.COMPLETE):
@@ -364,6 +375,11 @@ class Study:
     ) -> None:
         """Run these parameters before any sampled trial (also picked up by other processes).
 
+        A value is checked now against the distribution the latest trial used for its name
+        (out of range, wrong type, an Int a float cannot hold exactly: InvalidParameterError),
+        and again when a trial claims it. A name no trial used is only a logged warning: a
+        conditional parameter may not have come up yet.
+
         >>> import hyperdial as hd
         >>> study = hd.create_study()
         >>> study.enqueue_trial({"lr": 1e-4})
@@ -376,14 +392,16 @@ class Study:
             json.dumps(dict(params), allow_nan=False)
         except (TypeError, ValueError):
             raise invalid("params", "must hold JSON numbers, strings, booleans or None", dict(params)) from None
+        trials = self.history().trials
+        check_against_history(params, trials)
         if skip_if_exists:
-            for t in self.history().trials:
+            for t in trials:
                 if {**t.system_attrs.get("fixed_params", {}), **t.params} == dict(params):
                     return
         template = FrozenTrial(
             number=-1,
             state=TrialState.WAITING,
-            user_attrs=dict(user_attrs or {}),
+            user_attrs={k: json_attr(k, v) for k, v in (user_attrs or {}).items()},
             system_attrs={"fixed_params": dict(params)},
         )
         self._storage.create_trial(self._study_id, template=template)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import math
 import numbers
@@ -143,6 +144,21 @@ def check_number(value: Any, what: str) -> float:
         except (TypeError, ValueError):
             raise invalid(what, "must be a number", value) from None
     return float(value)
+
+
+def json_attr(key: Any, value: Any) -> Any:
+    """`value` as every storage gives it back (a JSON round trip: tuples become lists, dict keys
+    strings), or an error naming `key` for what JSON cannot hold (sets, objects, bytes, cycles).
+
+    NaN and infinities are kept, in every storage (Python's JSON extension in a text column): a
+    diverged run's loss is worth recording, and refusing it would fail the objective for a note.
+    """
+    _check_name(key)
+    try:
+        return json.loads(json.dumps(value, allow_nan=True))
+    except (TypeError, ValueError):
+        raise invalid("value", "must be JSON (numbers, strings, booleans, None, lists, dicts)", value,
+                      name=key) from None
 
 
 class _SuggestMixin:
@@ -345,8 +361,8 @@ class Trial(_SuggestMixin):
         return bool(self.study._should_prune(self))
 
     def set_user_attr(self, key: str, value: Any) -> None:
-        """Attach a JSON-serialisable value to the trial."""
-        _check_name(key)
+        """Attach a JSON value to the trial (checked the same way whatever the storage)."""
+        value = json_attr(key, value)
         self.study._storage.set_trial_attr(self._trial_id, key, value, system=False)
         self._user_attrs[key] = value
 
@@ -378,8 +394,8 @@ class Trial(_SuggestMixin):
         self.set_system_attr(CONSTRAINTS_KEY, out)
 
     def set_system_attr(self, key: str, value: Any) -> None:
-        """For samplers, pruners and executors: attach internal bookkeeping."""
-        _check_name(key)
+        """For samplers, pruners and executors: attach internal bookkeeping (JSON)."""
+        value = json_attr(key, value)
         self.study._storage.set_trial_attr(self._trial_id, key, value, system=True)
         self._system_attrs[key] = value
 
@@ -429,7 +445,7 @@ class FixedTrial(_SuggestMixin):
         return False
 
     def set_user_attr(self, key: str, value: Any) -> None:
-        self.user_attrs[key] = value
+        self.user_attrs[key] = json_attr(key, value)
 
 
 def with_state(trial: FrozenTrial, **changes: Any) -> FrozenTrial:

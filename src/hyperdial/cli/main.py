@@ -25,6 +25,7 @@ from hyperdial.cli.commands import (
     cmd_trials,
     display_storage,
 )
+from hyperdial.exceptions import storage_error
 
 DEFAULT_STORAGE = "sqlite:///hyperdial.db"
 ENV_STORAGE = "HYPERDIAL_STORAGE"
@@ -212,8 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not _is_storage_error(exc):
             raise
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        _error(f"cannot use storage {display_storage(storage)}: {detail}")
+        _error(str(storage_error(display_storage(storage), exc, doing="use")))
         return 1
 
 

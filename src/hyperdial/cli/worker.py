@@ -44,6 +44,25 @@ def load_objective(spec: str) -> Callable[..., Any]:
     return func
 
 
+# The samplers a name and a seed suffice to build; the others need objects the command line cannot give.
+BY_NAME = ("Auto", "CMAES", "GP", "MultiFidelity", "NSGA2", "QMC", "Random", "TPE")
+_NEEDS = {"Grid": "its grid (a search space)", "PerBracket": "a base sampler and a Hyperband pruner"}
+
+
+def make_sampler(name: str, seed: int | None) -> Any:
+    """The sampler `--sampler NAME --seed S` names.
+
+    >>> make_sampler("Random", 3).seed
+    3
+    """
+    if name in _NEEDS:
+        raise CommandError(f"--sampler {name} needs {_NEEDS[name]}, which a command line cannot give; "
+                           f"choose one of {', '.join(BY_NAME)}, or run it from Python")
+    if name not in BY_NAME:
+        raise CommandError(f"unknown sampler {name!r}; choose one of {', '.join(BY_NAME)}")
+    return getattr(hd.samplers, name)(seed=seed)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("study", metavar="STUDY", help="name of an existing study")
     p.add_argument("--objective", required=True, metavar="MODULE:FUNCTION",
@@ -61,13 +80,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_worker(args: argparse.Namespace, storage: str) -> int:
     """Run trials of STUDY until the budget, the timeout or SIGTERM (exit 143, trial recorded)."""
     func = load_objective(args.objective)
-    sampler = None
-    if args.sampler is not None:
-        cls = getattr(hd.samplers, args.sampler, None)
-        if not isinstance(cls, type):
-            names = sorted(n for n in hd.samplers.__all__ if n != "Sampler")
-            raise CommandError(f"unknown sampler {args.sampler!r}; choose one of {', '.join(names)}")
-        sampler = cls(seed=args.seed)
+    sampler = None if args.sampler is None else make_sampler(args.sampler, args.seed)
     study = hd.load_study(study_name=args.study, storage=storage, sampler=sampler,
                           seed=args.seed if sampler is None else None)
     study.optimize(

@@ -27,6 +27,18 @@ if TYPE_CHECKING:
 _logger = logging.getLogger("hyperdial")
 
 
+_EXECUTOR_RULE = ("must be 'thread', 'process', a concurrent.futures.Executor, "
+                  "hd.executors.Dask(...) or hd.executors.Ray(...)")
+
+
+def check_executor(executor: Any) -> None:
+    """Refuse what `start_executor` could not start (a typo such as "proces"), before anything else."""
+    if isinstance(executor, str) and executor not in ("thread", "process"):
+        raise invalid("executor", _EXECUTOR_RULE, executor)
+    if not isinstance(executor, (str, Executor)) and not (hasattr(executor, "start") and hasattr(executor, "close")):
+        raise invalid("executor", _EXECUTOR_RULE, executor)
+
+
 def start_executor(executor: Any, n_jobs: int, gpus_per_trial: int) -> tuple[Executor, Callable[[], None]]:
     """An Executor for `executor`, and how to shut it down afterwards."""
     if executor == "process":
@@ -44,8 +56,7 @@ def start_executor(executor: Any, n_jobs: int, gpus_per_trial: int) -> tuple[Exe
         return started, executor.close
     if isinstance(executor, Executor):
         return executor, lambda: None  # the caller owns it
-    raise invalid("executor", "must be 'thread', 'process', a concurrent.futures.Executor, "
-                  "hd.executors.Dask(...) or hd.executors.Ray(...)", executor)
+    raise invalid("executor", _EXECUTOR_RULE, executor)
 
 
 def run_on_executor(

@@ -19,6 +19,7 @@ PostgreSQL: writes that number or finish trials lock the study row first
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import random
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from hyperdial._imports import optional_import
-from hyperdial.exceptions import StorageError
+from hyperdial.exceptions import MissingDependency, StorageError, invalid
 
 T = TypeVar("T")
 _logger = logging.getLogger("hyperdial")
@@ -88,6 +89,38 @@ def _reason(exc: BaseException) -> str:
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
+SUPPORTED = "sqlite:///path.db and postgresql+psycopg://user@host/db"
+
+
+def check_backend(u: Any) -> None:
+    """Refuse backends and drivers hyperdial does not support, before SQLAlchemy tries to import them."""
+    shown = f"storage={u.render_as_string(hide_password=True)!r}"
+    backend, driver = u.get_backend_name(), u.get_driver_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise invalid("storage", f"uses the unsupported backend {backend!r}; hyperdial supports {SUPPORTED}", shown)
+    if driver not in ("pysqlite", "psycopg", "psycopg2"):
+        raise invalid("storage", f"uses the unsupported driver {driver!r}; hyperdial supports {SUPPORTED}", shown)
+    if driver == "psycopg2" and importlib.util.find_spec("psycopg2") is None:
+        raise MissingDependency(
+            f"{u.drivername}:// needs psycopg2, which hyperdial does not install: use postgresql+psycopg://... "
+            "(psycopg 3, pip install 'hyperdial[postgres]') or pip install psycopg2"
+        )
+    if driver == "psycopg":
+        optional_import("psycopg", extra="postgres", purpose="PostgreSQL storage")
+
+
+def check_sqlite_dir(path: str) -> None:
+    """SQLite creates its file, not the directory: a mistyped directory is named, never created."""
+    path = os.path.abspath(path)
+    parent = probe = os.path.dirname(path)
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise StorageError(f"{probe!r} is a file, not a directory (SQLite file {path!r})")
+    if probe != parent:
+        raise StorageError(f"no directory {parent!r} for the SQLite file {path!r}; create it first")
+
+
 class Database:
     """Holds the engines; `write(fn)` / `read(fn)` run fn(connection) in one transaction."""
 
@@ -100,6 +133,7 @@ class Database:
 
         self.url = url
         u = sa.engine.make_url(url)
+        check_backend(u)
         self.dialect = u.get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
         self._pid = os.getpid()
@@ -115,23 +149,13 @@ class Database:
                 self._setup_sqlite(self.write_engine, "BEGIN IMMEDIATE", wal=False)
                 self.read_engine = self.write_engine
             else:
-                if u.database:
-                    os.makedirs(os.path.dirname(os.path.abspath(u.database)), exist_ok=True)
+                check_sqlite_dir(str(u.database))
                 args = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
                 self.write_engine = sa.create_engine(url, connect_args=args)
                 self._setup_sqlite(self.write_engine, "BEGIN IMMEDIATE", wal=True)
                 self.read_engine = sa.create_engine(url, connect_args=args)
                 self._setup_sqlite(self.read_engine, "BEGIN", wal=True)
-        elif self.dialect == "postgresql":
-            if u.get_driver_name() in ("psycopg", "psycopg2", "psycopg2cffi", "asyncpg", "pg8000"):
-                optional_import(
-                    {"psycopg": "psycopg", "psycopg2": "psycopg2"}.get(u.get_driver_name(), u.get_driver_name()),
-                    extra="postgres",
-                    purpose="PostgreSQL storage",
-                )
-            self.write_engine = sa.create_engine(url, pool_pre_ping=True)
-            self.read_engine = self.write_engine
-        else:
+        else:  # PostgreSQL
             self.write_engine = sa.create_engine(url, pool_pre_ping=True)
             self.read_engine = self.write_engine
 

@@ -25,6 +25,7 @@ from hyperdial.exceptions import (
     TrialFinishedError,
     TrialNotFound,
     invalid,
+    storage_error,
 )
 from hyperdial.space import Distribution, distribution_from_dict
 from hyperdial.storage.base import Changes, StudyInfo, StudySummary
@@ -85,8 +86,9 @@ class SQLStorage:
             # the mercy of the drivers' own finalizers.
             self._finalizer = weakref.finalize(self, self.db.dispose)
             self.db.write(self._init_schema)
-        except (sa.exc.OperationalError, sa.exc.NoSuchModuleError, sa.exc.InterfaceError) as exc:
-            raise StorageError(f"cannot open storage {shown}: {getattr(exc, 'orig', None) or exc}") from exc
+        except (sa.exc.DatabaseError, sa.exc.NoSuchModuleError, sa.exc.InterfaceError) as exc:
+            # Reading the schema at open also finds a damaged SQLite file (not a database, malformed).
+            raise storage_error(shown, exc) from exc
         self._dist_cache: dict[str, Distribution] = {}
 
     def close(self) -> None:
