@@ -238,3 +238,14 @@ def test_enqueue_warns_about_a_name_no_trial_used(caplog: pytest.LogCaptureFixtu
         ("enqueue_trial: no trial of this study used the parameter(s) ['lrr'] (known: ['x']); "
          "they apply only if the objective asks for them")
     ]
+
+
+def test_numpy_attrs_are_stored_as_python_numbers(tmp_path: Path) -> None:
+    import numpy as np
+
+    study = hd.create_study(storage=f"sqlite:///{tmp_path}/n.db")
+    trial = study.ask()
+    trial.set_user_attr("epochs", np.int64(3))
+    trial.set_user_attr("curve", np.array([0.5, 0.25]))
+    study.tell(trial, 1.0)
+    assert study.trials[0].user_attrs == {"epochs": 3, "curve": [0.5, 0.25]}

@@ -146,6 +146,13 @@ def check_number(value: Any, what: str) -> float:
     return float(value)
 
 
+def _numpy_to_python(value: Any) -> Any:
+    """NumPy scalars and arrays (np.int64 is no int) as the Python numbers and lists they hold."""
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 def json_attr(key: Any, value: Any) -> Any:
     """`value` as every storage gives it back (a JSON round trip: tuples become lists, dict keys
     strings), or an error naming `key` for what JSON cannot hold (sets, objects, bytes, cycles).
@@ -155,7 +162,7 @@ def json_attr(key: Any, value: Any) -> Any:
     """
     _check_name(key)
     try:
-        return json.loads(json.dumps(value, allow_nan=True))
+        return json.loads(json.dumps(value, allow_nan=True, default=_numpy_to_python))
     except (TypeError, ValueError):
         raise invalid("value", "must be JSON (numbers, strings, booleans, None, lists, dicts)", value,
                       name=key) from None

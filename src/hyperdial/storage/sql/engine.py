@@ -53,7 +53,7 @@ def classify_error(exc: BaseException) -> str | None:
     """'locked' (retry), 'connection' (retry for longer), 'full' (give up at once) or None (not ours to handle)."""
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).lower()
-    code = str(getattr(orig, "sqlstate", None) or "")
+    code = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")  # psycopg 3, psycopg2
     if any(s in text for s in _FULL) or code == "53100":  # 53100: PostgreSQL's disk_full
         return "full"
     if any(s in text for s in _LOCKED) or code in ("40001", "40P01"):  # serialization failure, deadlock
