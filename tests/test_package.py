@@ -71,3 +71,19 @@ def test_every_extra_installs_only_what_code_uses() -> None:
             # imported, or named as a string (optional_import, drivers that SQLAlchemy loads by name)
             used = re.search(rf'(\bimport {module}\b|\bfrom {module}\b|"{module}")', source)
             assert used, f"extra {extra!r} installs {name}, which no code of hyperdial imports"
+
+
+def test_no_module_imports_another_packages_private_name() -> None:
+    import re
+
+    src = Path(hd.__file__).parent
+    offenders = []
+    for path in src.rglob("*.py"):
+        for m in re.finditer(r"^from (hyperdial[\w.]*) import ([^\n(]+)", path.read_text(), re.MULTILINE):
+            module, names = m.group(1), [n.strip().split(" as ")[0] for n in m.group(2).split(",")]
+            here = ".".join(path.relative_to(src.parent).with_suffix("").parts[:-1])
+            for name in names:
+                # a private name from a module outside the importing package (its own package may share them)
+                if name.startswith("_") and not module.startswith(here) and not module.rsplit(".", 1)[-1].startswith("_"):
+                    offenders.append(f"{path.relative_to(src)}: from {module} import {name}")
+    assert not offenders, offenders

@@ -166,8 +166,13 @@ class Int(Distribution):
         return {"type": "int", "low": self.low, "high": self.high, "log": self.log, "step": self.step}
 
 
-def _choice_key(value: Any) -> tuple[str, Any]:
-    # 1, 1.0 and True compare equal in Python but are different choices here.
+def choice_key(value: Any) -> tuple[str, Any]:
+    """How two categorical choices are told apart: 1, 1.0 and True compare equal in Python but
+    are different choices here.
+
+    >>> choice_key(1) == choice_key(True)
+    False
+    """
     return (type(value).__name__, value)
 
 
@@ -190,21 +195,21 @@ class Categorical(Distribution):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Categorical):
             return NotImplemented
-        return [_choice_key(c) for c in self.choices] == [_choice_key(c) for c in other.choices]
+        return [choice_key(c) for c in self.choices] == [choice_key(c) for c in other.choices]
 
     def __hash__(self) -> int:
-        return hash(tuple(_choice_key(c) for c in self.choices))
+        return hash(tuple(choice_key(c) for c in self.choices))
 
     def index(self, value: Any) -> int:
-        key = _choice_key(value)
+        key = choice_key(value)
         for i, c in enumerate(self.choices):
-            if _choice_key(c) == key:
+            if choice_key(c) == key:
                 return i
         raise InvalidParameterError(f"{value!r} is not one of the choices {list(self.choices)!r}")
 
     def contains(self, value: Any) -> bool:
-        key = _choice_key(value)
-        return any(_choice_key(c) == key for c in self.choices)
+        key = choice_key(value)
+        return any(choice_key(c) == key for c in self.choices)
 
     def to_internal(self, value: Any) -> float:
         return float(self.index(value))
@@ -270,7 +275,7 @@ def validate_named(dist: Distribution, name: str | None) -> None:
                 raise invalid("choices", "must hold only None, bool, int, float or str", c, name=name)
             if isinstance(c, float) and math.isnan(c):
                 raise invalid("choices", "must not contain NaN", c, name=name)
-            key = _choice_key(c)
+            key = choice_key(c)
             if key in seen:
                 raise invalid("choices", "must not repeat a value", c, name=name)
             seen.add(key)

@@ -13,7 +13,7 @@ from hyperdial.exceptions import InvalidParameterError, invalid
 from hyperdial.history import History
 from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed
-from hyperdial.space import Categorical, Distribution, _choice_key
+from hyperdial.space import Categorical, Distribution, choice_key
 from hyperdial.trial import FrozenTrial, TrialState
 
 
@@ -47,7 +47,7 @@ class Grid(PicklableLock):
             self.space[name] = tuple(values)
         self.names = list(self.space)
         self.points = list(itertools.product(*self.space.values()))
-        self._index = {tuple(_choice_key(v) for v in p): i for i, p in enumerate(self.points)}
+        self._index = {tuple(choice_key(v) for v in p): i for i, p in enumerate(self.points)}
         self.seed = check_seed(seed)
         n = len(self.points)
         self.order = np.random.default_rng(self.seed).permutation(n) if shuffle else np.arange(n)
@@ -61,7 +61,7 @@ class Grid(PicklableLock):
         params = {**trial.system_attrs.get("fixed_params", {}), **trial.params}
         if not all(n in params for n in self.names):
             return None
-        return self._index.get(tuple(_choice_key(params[n]) for n in self.names))
+        return self._index.get(tuple(choice_key(params[n]) for n in self.names))
 
     def _taken(self, history: History, exclude: int) -> set[int]:
         out = set()
