@@ -84,6 +84,8 @@ def test_no_module_imports_another_packages_private_name() -> None:
             here = ".".join(path.relative_to(src.parent).with_suffix("").parts[:-1])
             for name in names:
                 # a private name from a module outside the importing package (its own package may share them)
-                if name.startswith("_") and not module.startswith(here) and not module.rsplit(".", 1)[-1].startswith("_"):
+                is_module = (src.parent / module.replace(".", "/") / f"{name}.py").exists()  # an internal module
+                if name.startswith("_") and not is_module and not module.startswith(here) \
+                        and not module.rsplit(".", 1)[-1].startswith("_"):
                     offenders.append(f"{path.relative_to(src)}: from {module} import {name}")
     assert not offenders, offenders

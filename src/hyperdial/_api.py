@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hyperdial._heartbeat import DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL
 from hyperdial.exceptions import DuplicatedStudyError, invalid
 from hyperdial.history import StudyDirection, parse_directions
 from hyperdial.storage.base import Storage, StudySummary, get_storage
 from hyperdial.study import Study, check_plugins
+
+if TYPE_CHECKING:
+    from hyperdial.pruners.base import Pruner
+    from hyperdial.samplers.base import Sampler
 
 
 def _default_sampler(seed: int | None) -> Any:
@@ -87,8 +91,8 @@ def create_study(
     storage: str | Storage | None = None,
     direction: str | StudyDirection | None = None,
     directions: Sequence[str | StudyDirection] | None = None,
-    sampler: Any = None,
-    pruner: Any = None,
+    sampler: Sampler | None = None,
+    pruner: Pruner | None = None,
     load_if_exists: bool = False,
     seed: int | None = None,
     heartbeat_interval: float | None = None,
@@ -155,8 +159,8 @@ def load_study(
     *,
     study_name: str | None = None,
     storage: str | Storage,
-    sampler: Any = None,
-    pruner: Any = None,
+    sampler: Sampler | None = None,
+    pruner: Pruner | None = None,
     seed: int | None = None,
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,
@@ -178,8 +182,8 @@ def open_study(
     *,
     study_name: str | None,
     storage: str | Storage,
-    sampler: Any = None,
-    pruner: Any = None,
+    sampler: Sampler | None = None,
+    pruner: Pruner | None = None,
     seed: int | None = None,
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout  # not the built-in TimeoutError before 3.11
 from typing import TYPE_CHECKING, Any
 
+from hyperdial import _plugins
 from hyperdial.exceptions import Terminated, TrialFinishedError, TrialPruned, invalid
 from hyperdial.space import parse_space
 from hyperdial.trial import FrozenTrial, Trial, TrialState
@@ -251,7 +252,6 @@ def run_optimize(
     budget_lock = threading.Lock()
     started = [0]
     live: set[Trial] = set()
-    exhaust = getattr(study.sampler, "is_exhausted", None)
     progress = _Progress(study, n_trials, timeout, show_progress_bar)
 
     def claim() -> bool:
@@ -265,7 +265,7 @@ def run_optimize(
                 return False
             if deadline is not None and time.monotonic() >= deadline:
                 return False
-            if exhaust is not None and exhaust(study.history()):
+            if _plugins.is_exhausted(study.sampler, study.history()):
                 _logger.info("the sampler's search space is exhausted; stopping")
                 return False
             started[0] += 1

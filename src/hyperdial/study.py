@@ -8,8 +8,9 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hyperdial import _plugins
 from hyperdial._cache import TrialCache
 from hyperdial._enqueue import check_against_history, check_enqueued
 from hyperdial._heartbeat import Heartbeat, cutoff, retry_template, stale_reason
@@ -20,6 +21,10 @@ from hyperdial.storage.base import Storage
 from hyperdial.transform import decode
 from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, check_number, json_attr
 
+if TYPE_CHECKING:
+    from hyperdial.pruners.base import Pruner
+    from hyperdial.samplers.base import Sampler
+
 _logger = logging.getLogger("hyperdial")
 
 
@@ -27,7 +32,7 @@ class NoCompletedTrials(HyperdialError, ValueError):
     """`best_*` was asked before any trial completed."""
 
 
-def check_plugins(sampler: Any, pruner: Any) -> None:
+def check_plugins(sampler: object, pruner: object) -> None:
     """Fail early on objects that do not follow the sampler / pruner protocols.
 
     A class (`sampler=hd.samplers.TPE`) has the methods too, unbound: refused with a hint.
@@ -60,8 +65,8 @@ class Study:
         storage: Storage,
         study_id: int,
         directions: Sequence[StudyDirection],
-        sampler: Any,
-        pruner: Any,
+        sampler: Sampler,
+        pruner: Pruner | None,
         heartbeat_interval: float | None = None,
         grace_period: float | None = None,
         max_retries: int = 0,
@@ -189,7 +194,7 @@ class Study:
         if self._heartbeat is not None:
             self._heartbeat.add(trial.trial_id)
         trial._history = history = self._lazy_history()
-        if getattr(self.sampler, "joint_sampling", True):
+        if _plugins.joint_sampling(self.sampler):
             joint = history.joint_space()
             if joint:
                 trial._relative = dict(self.sampler.sample(history, trial.freeze(), joint))
@@ -297,9 +302,7 @@ class Study:
             trial_id=live.trial_id,
         )
         self._log_finished(frozen, reason)
-        after = getattr(self.sampler, "after_trial", None)
-        if after is not None:
-            after(self._lazy_history(), frozen)
+        _plugins.after_trial(self.sampler, self._lazy_history(), frozen)
         return frozen
 
     def reap_stale_trials(self, *, force: bool = False, older_than: float | None = None) -> list[FrozenTrial]:

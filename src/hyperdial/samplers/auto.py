@@ -40,6 +40,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from hyperdial import _plugins
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.samplers._memo import TrialMemo
@@ -232,9 +233,9 @@ class Auto(PicklableLock):
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
         with self._lock:
             hit = self._by_trial.pop(trial.number)
-        hook = getattr(self._samplers.get(hit[0] if hit else ""), "after_trial", None)
-        if hook is not None:
-            hook(history, trial)
+        used = self._samplers.get(hit[0]) if hit else None
+        if used is not None:
+            _plugins.after_trial(used, history, trial)
 
     def __repr__(self) -> str:
         return f"Auto(seed={self.seed}, multi_fidelity={self.multi_fidelity})"

@@ -6,8 +6,10 @@ value for each parameter of `space` it chooses to set. The study calls it:
   COMPLETE trial shared), unless the sampler sets `joint_sampling = False`;
 - then once for each parameter the objective asks for that the first call did
   not cover, with a one-entry space.
-Optional: `after_trial(history, trial)` runs after each trial this process
-finished; `is_exhausted(history)` lets a finite sampler (a grid) end the study.
+Optional, with their defaults in `hyperdial._plugins` (the one place the study and
+the wrapping samplers read them): `joint_sampling` (True), `after_trial(history,
+trial)` after each trial this process finished (nothing), `is_exhausted(history)`
+to let a finite sampler (a grid) end the study (False).
 Samplers keep no state in the storage: they recompute it from the history.
 """
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hyperdial import _plugins
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.space import Distribution
@@ -60,7 +61,7 @@ class PerBracket:
 
     @property
     def joint_sampling(self) -> bool:
-        return bool(getattr(self.base, "joint_sampling", True))
+        return _plugins.joint_sampling(self.base)
 
     @property
     def seed(self) -> Any:
@@ -77,9 +78,7 @@ class PerBracket:
         return dict(self.base.sample(self.view(history, trial.number), trial, space))
 
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
-        hook = getattr(self.base, "after_trial", None)
-        if hook is not None:
-            hook(history, trial)
+        _plugins.after_trial(self.base, history, trial)
 
     def __repr__(self) -> str:
         return f"PerBracket({self.base!r}, {self.pruner!r})"

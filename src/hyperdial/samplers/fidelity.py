@@ -55,6 +55,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hyperdial import _plugins
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.samplers._memo import TrialMemo
@@ -353,7 +354,7 @@ class MultiFidelity(PicklableLock):
 
     @property
     def joint_sampling(self) -> bool:
-        return bool(getattr(self.base, "joint_sampling", True))
+        return _plugins.joint_sampling(self.base)
 
     def is_random(self, number: int) -> bool:
         """Whether trial `number` belongs to the random share (when a lower budget is modelled)."""
@@ -371,9 +372,7 @@ class MultiFidelity(PicklableLock):
         return dict(self.base.sample(view, trial, space))
 
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
-        hook = getattr(self.base, "after_trial", None)
-        if hook is not None:
-            hook(history, trial)
+        _plugins.after_trial(self.base, history, trial)
 
     def __repr__(self) -> str:
         return (

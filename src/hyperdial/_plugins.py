@@ -1,0 +1,37 @@
+"""The optional parts of the sampler protocol, with their defaults, in one place.
+
+A sampler needs only `sample(history, trial, space)`. It may also define, and the
+study then honours:
+- `joint_sampling: bool` (default True): whether `sample` is called once at trial
+  start with the joint space of the history, before the objective runs;
+- `after_trial(history, trial) -> None` (default: nothing), after each trial this
+  process finished;
+- `is_exhausted(history) -> bool` (default False): a finite sampler (a grid) ends
+  `optimize` when it has nothing left.
+Wrappers (MultiFidelity, PerBracket, Auto) forward them to the sampler they wrap
+through these same functions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hyperdial.history import History
+    from hyperdial.samplers.base import Sampler
+    from hyperdial.trial import FrozenTrial
+
+
+def joint_sampling(sampler: Sampler) -> bool:
+    return bool(getattr(sampler, "joint_sampling", True))
+
+
+def after_trial(sampler: Sampler, history: History, trial: FrozenTrial) -> None:
+    hook = getattr(sampler, "after_trial", None)
+    if hook is not None:
+        hook(history, trial)
+
+
+def is_exhausted(sampler: Sampler, history: History) -> bool:
+    hook = getattr(sampler, "is_exhausted", None)
+    return bool(hook(history)) if hook is not None else False
