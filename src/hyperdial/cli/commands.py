@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 import hyperdial as hd
-from hyperdial.cli._output import write_json, write_rows, write_table
+from hyperdial.cli._output import escape, write_json, write_rows, write_table
 
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 _SQLITE_FILE = re.compile(r"^sqlite(?:\+\w+)?:///(?P<path>[^?]*)")
@@ -160,7 +160,7 @@ def cmd_best(args: argparse.Namespace, storage: str) -> int:
         print("Params:")
         for name in sorted(t.params):
             value = t.params[name]
-            print(f"  {name}: {value if isinstance(value, str) else repr(value)}")
+            print(f"  {escape(name)}: {escape(value) if isinstance(value, str) else repr(value)}")
         return 0
     print(f"Study {study.study_name!r} ({', '.join(directions)}): Pareto front of {len(best)} trial(s)")
     rows = [trial_row(t, n) for t in best]

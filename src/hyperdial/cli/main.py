@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 import hyperdial as hd
+from hyperdial.cli._output import escape
 from hyperdial.cli.commands import (
     CommandError,
     cmd_best,
@@ -154,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _error(message: str) -> None:
-    print(f"hyperdial: error: {message}", file=sys.stderr)
+    # Messages quote names from the storage and text from database drivers: escaped, one line.
+    print(f"hyperdial: error: {escape(message)}", file=sys.stderr)
 
 
 def _is_storage_error(exc: BaseException) -> bool:
