@@ -102,3 +102,49 @@ def test_json_is_escaped_by_construction(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     _assert_clean(res.stdout)
     assert "\\u001b]0;pwned\\u0007\\nfake" in res.stdout
+
+
+# -- storage passwords ---------------------------------------------------------------
+PASSWORD = "S3cr@tPw"  # a raw '@': SQLAlchemy alone would print "tPw" as part of the host
+REFUSED = [  # nothing listens on port 1
+    f"postgresql+psycopg://user:{PASSWORD}@127.0.0.1:1/db?connect_timeout=5",
+    "postgresql+psycopg://user:S3cr%40tPw@127.0.0.1:1/db?connect_timeout=5",
+    f"postgresql+psycopg://127.0.0.1:1/db?user=user&password={PASSWORD}&connect_timeout=5",
+]
+
+
+def _assert_no_password(text: str) -> None:
+    for piece in ("S3cr", "tPw"):
+        assert piece not in text, text
+
+
+def test_cli_never_prints_a_password(tmp_path: Path) -> None:
+    for url in [*REFUSED, f"postgresql+psycopg//user:{PASSWORD}@127.0.0.1:1/db"]:  # the last does not parse
+        for args in (["studies"], ["trials", "x"]):
+            res = run_cli("--storage", url, *args, cwd=tmp_path, timeout=60)
+            assert res.returncode == 1, res.stdout
+            assert "Traceback" not in res.stderr and "hyperdial: error:" in res.stderr
+            _assert_no_password(res.stdout + res.stderr)
+
+
+def test_python_api_errors_never_hold_a_password(tmp_path: Path) -> None:
+    code = (
+        "import sys, hyperdial as hd\n"
+        "for url in sys.argv[1:]:\n"
+        "    try:\n"
+        "        hd.create_study(storage=url)\n"
+        "    except Exception as exc:\n"
+        "        print(type(exc).__name__, str(exc).replace(chr(10), ' '))\n"
+        "    else:\n"
+        "        raise SystemExit('opened ' + url)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code, *REFUSED], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    raw_at, encoded, in_query = res.stdout.splitlines()
+    # A raw '@' can never connect (no host name has one): refused up front, with the fix.
+    assert raw_at.startswith("InvalidParameterError") and "%40" in raw_at
+    assert raw_at.endswith("got postgresql+psycopg://user:***@127.0.0.1:1/db?connect_timeout=5")
+    assert encoded.startswith("StorageError cannot open storage postgresql+psycopg://user:***@127.0.0.1:1/db")
+    assert in_query.startswith("InvalidParameterError") and "password=***&connect_timeout=5" in in_query
+    _assert_no_password(res.stdout + res.stderr)

@@ -14,10 +14,10 @@ from typing import Any
 
 import hyperdial as hd
 from hyperdial.cli._output import escape, write_json, write_rows, write_table
+from hyperdial.storage._url import redact_url
 
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 _SQLITE_FILE = re.compile(r"^sqlite(?:\+\w+)?:///(?P<path>[^?]*)")
-_PASSWORD = re.compile(r"(?P<head>://[^:/@]*:)[^@]*@")
 
 
 class CommandError(Exception):
@@ -29,8 +29,8 @@ class CommandError(Exception):
 
 
 def display_storage(url: str) -> str:
-    """The storage URL with any password masked, for messages."""
-    return _PASSWORD.sub(lambda m: m.group("head") + "***@", url)
+    """The storage URL with any password masked and control characters escaped, for messages."""
+    return escape(redact_url(url))
 
 
 def missing_sqlite_file(url: str) -> str | None:

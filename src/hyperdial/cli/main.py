@@ -26,6 +26,7 @@ from hyperdial.cli.commands import (
     cmd_trials,
     display_storage,
 )
+from hyperdial.storage._url import redact_text
 
 DEFAULT_STORAGE = "sqlite:///hyperdial.db"
 ENV_STORAGE = "HYPERDIAL_STORAGE"
@@ -199,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not _is_storage_error(exc):
             raise
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        detail = redact_text(str(exc), storage).splitlines()[0] if str(exc) else type(exc).__name__
         _error(f"cannot use storage {display_storage(storage)}: {detail}")
         return 1
 
