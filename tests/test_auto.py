@@ -59,12 +59,15 @@ def test_choices_are_logged_with_reasons(caplog: pytest.LogCaptureFixture) -> No
         x = trial.suggest_float("x", -1, 1)
         return x * x
 
-    with caplog.at_level(logging.INFO, logger="hyperdial"):
+    with caplog.at_level(logging.DEBUG, logger="hyperdial"):
         study.optimize(objective, n_trials=14, show_progress_bar=False)
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Auto sampler")]
+    records = [r for r in caplog.records if r.getMessage().startswith("Auto sampler")]
+    lines = [r.getMessage() for r in records]
     assert lines[0] == "Auto sampler: trial 0 onwards uses TPE (no search space seen yet)"
     assert lines[1].startswith("Auto sampler: trial 1 onwards uses GP (flat numeric space of 1 joint parameters")
     assert [c[1] for c in study.sampler.choice_log] == ["TPE", "GP"]
+    # At INFO, once per algorithm: TPE before any space is seen is a placeholder, not a choice.
+    assert [r.levelno for r in records] == [logging.DEBUG, logging.INFO]
 
 
 def test_conditional_study_uses_the_conditional_gp() -> None:

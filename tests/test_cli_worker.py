@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import hyperdial as hd
 from hyperdial import TrialState
 
@@ -61,3 +63,19 @@ def test_worker_errors_are_one_line(tmp_path: Path) -> None:
         p = _worker(tmp_path, url, *args)
         _, err = p.communicate(timeout=60)
         assert p.returncode == 1 and fragment in err and "Traceback" not in err, err
+
+
+def test_a_file_in_the_directory_does_not_shadow_what_the_worker_imports(tmp_path: Path) -> None:
+    """The directory is searched after sys.path: `sqlalchemy.py` next to train.py (imported by the
+    worker after the objective, to open the storage) must not replace the real package."""
+    script = Path(sys.executable).with_name("hyperdial")  # the console script: no cwd on sys.path of its own
+    if not script.exists():
+        pytest.skip("the hyperdial command is not installed next to this interpreter")
+    (tmp_path / "train.py").write_text(OBJECTIVE)
+    (tmp_path / "sqlalchemy.py").write_text("raise SystemExit('the local sqlalchemy.py was imported')\n")
+    url = f"sqlite:///{tmp_path}/shared.db"
+    hd.create_study(study_name="shared", storage=url)
+    res = subprocess.run([str(script), "--storage", url, "worker", "shared", "--objective", "train:objective",
+                          "--n-trials", "2"], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    assert len(hd.load_study(study_name="shared", storage=url).trials) == 2

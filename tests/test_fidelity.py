@@ -270,7 +270,7 @@ def test_default_study_switches_it_on_and_logs_why(caplog: pytest.LogCaptureFixt
         return f
 
     study = hd.create_study(seed=0)
-    with caplog.at_level(logging.INFO, logger="hyperdial"):
+    with caplog.at_level(logging.DEBUG, logger="hyperdial"):  # view changes under one algorithm: DEBUG
         study.optimize(objective, n_trials=40, show_progress_bar=False)
     lines = [r.getMessage() for r in caplog.records if "multi-fidelity" in r.getMessage()]
     assert lines and all("trials are being pruned" in line for line in lines)

@@ -14,6 +14,7 @@ from concurrent.futures import TimeoutError as FutureTimeout  # not the built-in
 from typing import TYPE_CHECKING, Any
 
 from hyperdial import _plugins
+from hyperdial._progress import Progress as _Progress
 from hyperdial.exceptions import Terminated, TrialFinishedError, TrialPruned, invalid
 from hyperdial.space import parse_space
 from hyperdial.trial import FrozenTrial, Trial, TrialState
@@ -45,40 +46,6 @@ def _check_args(
         if not (isinstance(c, type) and issubclass(c, BaseException)):
             raise invalid("catch", rule, c)
     return n_trials, timeout, n_jobs, catch
-
-
-class _Progress:
-    """tqdm bar: one tick per trial (or per second with only a timeout), best value shown."""
-
-    def __init__(self, study: Study, n_trials: int | None, timeout: float | None, show: bool) -> None:
-        self.bar: Any = None
-        self.study = study
-        self.by_time = n_trials is None and timeout is not None
-        if not show or (n_trials is None and timeout is None):
-            return
-        from tqdm.auto import tqdm
-
-        total = n_trials if n_trials is not None else timeout
-        self.bar = tqdm(total=total, unit="trial" if not self.by_time else "s", dynamic_ncols=True)
-        self.start = time.monotonic()
-        self.lock = threading.Lock()
-
-    def update(self, frozen: FrozenTrial) -> None:
-        if self.bar is None:
-            return
-        with self.lock:
-            if self.by_time:
-                self.bar.n = min(self.bar.total, round(time.monotonic() - self.start, 1))
-                self.bar.refresh()
-            else:
-                self.bar.update(1)
-            best = self.study._best_seen
-            if best is not None and best.values:
-                self.bar.set_postfix_str(f"best={best.values[0]:.6g} (trial {best.number})")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _wants_trial(func: Callable[..., Any]) -> bool:
@@ -252,6 +219,7 @@ def run_optimize(
     budget_lock = threading.Lock()
     started = [0]
     live: set[Trial] = set()
+    _plugins.warm_up(study.sampler)  # e.g. Auto imports its models here, not inside the first GP trial
     progress = _Progress(study, n_trials, timeout, show_progress_bar)
 
     def claim() -> bool:

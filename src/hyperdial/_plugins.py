@@ -7,7 +7,9 @@ study then honours:
 - `after_trial(history, trial) -> None` (default: nothing), after each trial this
   process finished;
 - `is_exhausted(history) -> bool` (default False): a finite sampler (a grid) ends
-  `optimize` when it has nothing left.
+  `optimize` when it has nothing left;
+- `warm_up() -> None` (default: nothing), called when `optimize` starts, for slow
+  one-time work (imports) that should not land inside the first trial.
 Wrappers (MultiFidelity, PerBracket, Auto) forward them to the sampler they wrap
 through these same functions.
 """
@@ -35,3 +37,9 @@ def after_trial(sampler: Sampler, history: History, trial: FrozenTrial) -> None:
 def is_exhausted(sampler: Sampler, history: History) -> bool:
     hook = getattr(sampler, "is_exhausted", None)
     return bool(hook(history)) if hook is not None else False
+
+
+def warm_up(sampler: Sampler) -> None:
+    hook = getattr(sampler, "warm_up", None)
+    if callable(hook):
+        hook()

@@ -69,10 +69,16 @@ def invalid(param: str, rule: str, value: Any, *, name: str | None = None) -> In
     return InvalidParameterError(f"`{param}` {rule}{where}, got {shown}")
 
 
-def storage_error(storage: str, exc: BaseException, *, doing: str = "open") -> StorageError:
+def storage_error(storage: str, exc: BaseException, *, doing: str = "open", url: str | None = None) -> StorageError:
     """The one message for a database that cannot be used (API and CLI alike): the storage, with
-    its password hidden by the caller, and the driver's first line; a damaged SQLite file says so."""
-    lines = str(getattr(exc, "orig", None) or exc).splitlines()
+    its password hidden by the caller, and the driver's first line (with any piece of `url`'s
+    password hidden too); a damaged SQLite file says so."""
+    text = str(getattr(exc, "orig", None) or exc)
+    if url is not None:
+        from hyperdial.storage._url import redact_text
+
+        text = redact_text(text, url)
+    lines = text.splitlines()
     detail = lines[0] if lines else type(exc).__name__
     if "file is not a database" in detail or "database disk image is malformed" in detail:
         detail += " (the file is damaged or is not a SQLite database: restore it from a backup, or use another path)"

@@ -354,6 +354,8 @@ class Study:
             out.append(f)
         return tuple(out), None
 
+    _trial_log_level = logging.INFO  # DEBUG while a progress bar stands for the per-trial lines (_progress.py)
+
     def _log_finished(self, t: FrozenTrial, reason: str | None) -> None:
         if t.state == TrialState.COMPLETE and len(self.directions) == 1:
             assert t.values is not None
@@ -361,7 +363,8 @@ class Study:
                 sign = 1.0 if self.directions[0] == StudyDirection.MINIMIZE else -1.0
                 if self._best_seen is None or sign * t.values[0] < sign * self._best_seen.values[0]:  # type: ignore[index]
                     self._best_seen = t
-        if not _logger.isEnabledFor(logging.INFO) and t.state != TrialState.FAIL:
+        level = self._trial_log_level
+        if not _logger.isEnabledFor(level) and t.state != TrialState.FAIL:
             return
         if t.state == TrialState.FAIL:
             _logger.warning("Trial %d failed with params %s: %s", t.number, t.params, reason or "error")
@@ -370,7 +373,8 @@ class Study:
         shown = t.values if len(self.directions) > 1 else (t.values[0] if t.values else None)
         best = self._best_seen
         tail = f" Best is trial {best.number} with value {best.values[0]}." if best is not None and best.values else ""
-        _logger.info("Trial %d %s with %s %s and params %s.%s", t.number, t.state.name.lower(), what, shown, t.params, tail)
+        _logger.log(level, "Trial %d %s with %s %s and params %s.%s", t.number, t.state.name.lower(), what, shown,
+                    t.params, tail)
 
     # -- queueing and importing -------------------------------------------------
     def enqueue_trial(

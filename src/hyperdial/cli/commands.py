@@ -13,11 +13,11 @@ import sys
 from typing import Any
 
 import hyperdial as hd
-from hyperdial.cli._output import write_json, write_rows, write_table
+from hyperdial.cli._output import escape, write_json, write_rows, write_table
+from hyperdial.storage._url import redact_url
 
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 _SQLITE_FILE = re.compile(r"^sqlite(?:\+\w+)?:///(?P<path>[^?]*)")
-_PASSWORD = re.compile(r"(?P<head>://[^:/@]*:)[^@]*@")
 
 
 class CommandError(Exception):
@@ -29,8 +29,8 @@ class CommandError(Exception):
 
 
 def display_storage(url: str) -> str:
-    """The storage URL with any password masked, for messages."""
-    return _PASSWORD.sub(lambda m: m.group("head") + "***@", url)
+    """The storage URL with any password masked and control characters escaped, for messages."""
+    return escape(redact_url(url))
 
 
 def missing_sqlite_file(url: str) -> str | None:
@@ -160,7 +160,7 @@ def cmd_best(args: argparse.Namespace, storage: str) -> int:
         print("Params:")
         for name in sorted(t.params):
             value = t.params[name]
-            print(f"  {name}: {value if isinstance(value, str) else repr(value)}")
+            print(f"  {escape(name)}: {escape(value) if isinstance(value, str) else repr(value)}")
         return 0
     print(f"Study {study.study_name!r} ({', '.join(directions)}): Pareto front of {len(best)} trial(s)")
     rows = [trial_row(t, n) for t in best]

@@ -66,6 +66,7 @@ def run_demo(
 
     Example (writes ./hyperdial.db): ``run_demo(storage="sqlite:///hyperdial.db", n_trials=10)``
     """
+    from hyperdial.cli._output import escape
     from hyperdial.cli.commands import display_storage
     from hyperdial.cli.main import DEFAULT_STORAGE
 
@@ -84,7 +85,7 @@ def run_demo(
     best = study.best_trial
     print(f"Best accuracy: {best.value:.4f} (trial {best.number} of {len(study.trials)})")
     print("Best params:")
-    for name in sorted(best.params):
-        print(f"  {name}: {best.params[name]}")
+    for name in sorted(best.params):  # a shared study's names come from other people: escaped
+        print(f"  {escape(name)}: {escape(str(best.params[name]))}")
     print(f"Inspect the study with: {_hint(display_storage(storage), study_name, DEFAULT_STORAGE)}")
     return 0

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 import hyperdial as hd
+from hyperdial.cli._output import escape
 from hyperdial.cli.commands import (
     CommandError,
     cmd_best,
@@ -170,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _error(message: str) -> None:
-    print(f"hyperdial: error: {message}", file=sys.stderr)
+    # Messages quote names from the storage and text from database drivers: escaped, one line.
+    print(f"hyperdial: error: {escape(message)}", file=sys.stderr)
 
 
 def _is_storage_error(exc: BaseException) -> bool:
@@ -213,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not _is_storage_error(exc):
             raise
-        _error(str(storage_error(display_storage(storage), exc, doing="use")))
+        _error(str(storage_error(display_storage(storage), exc, doing="use", url=storage)))
         return 1
 
 

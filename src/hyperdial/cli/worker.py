@@ -20,7 +20,13 @@ from hyperdial.cli.commands import CommandError
 
 
 def load_objective(spec: str) -> Callable[..., Any]:
-    """Import `module:function` (the current directory is searched first), as a value, never as code.
+    """Import `module:function` (the current directory is searched last), as a value, never as code.
+
+    The current directory goes at the END of sys.path: first, a file there named like a module
+    the worker imports later (`sqlalchemy.py`, `json.py`, `numpy.py`) cannot shadow it; the cost
+    is that an objective module named like an installed one loads the installed one, so name it
+    apart (`train_mnist.py`). (`python -m hyperdial` puts the directory first anyway: Python
+    does that for -m; the `hyperdial` command does not.)
 
     >>> load_objective("math:sqrt")(9.0)
     3.0
@@ -29,7 +35,7 @@ def load_objective(spec: str) -> Callable[..., Any]:
     if not sep or not module_name or not attr:
         raise CommandError(f"--objective must look like module:function, got {spec!r}")
     if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+        sys.path.append(os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -66,7 +72,7 @@ def make_sampler(name: str, seed: int | None) -> Any:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("study", metavar="STUDY", help="name of an existing study")
     p.add_argument("--objective", required=True, metavar="MODULE:FUNCTION",
-                   help="the objective, e.g. train:objective (imported from the current directory or sys.path)")
+                   help="the objective, e.g. train:objective (from sys.path, then the current directory)")
     p.add_argument("--n-trials", type=int, default=None, metavar="N", help="trials to run (default: until stopped)")
     p.add_argument("--n-trials-scope", choices=("call", "study"), default="call",
                    help="count N for this worker (call) or for the whole study (study)")

@@ -24,7 +24,7 @@ from hyperdial.trial import TrialState
 
 @dataclass
 class RemoteTask:
-    storage_url: str
+    storage_url: str = field(repr=False)  # clusters log task reprs; the URL may hold a password
     study_name: str
     trial_id: int
     func: Callable[..., Any]

@@ -28,9 +28,19 @@ sits at the best value observed rather than the worst one, so it explores
 (`PRUNED_PRIOR_QUANTILE`). No pruned trials: no change at all.
 
 Each trial is handled by one algorithm from start to end (its choice is cached by
-trial number), and the choice is logged whenever it changes, with the reason
-(the same when the kind of space changes, say from flat to conditional, or the
-multi-fidelity view turns on or off).
+trial number). The choice is logged at INFO once per algorithm, with the reason,
+when it changes (TPE before any space is seen is a placeholder, not news); the
+smaller changes (the kind of space, say from flat to conditional, or the
+multi-fidelity view turning on or off) go to DEBUG, and all of them to `choice_log`.
+A study of 100 trials with pruning used to log five INFO lines for one GP.
+
+`warm_up()` (called by `optimize` before its first trial) imports GP's numeric modules
+(scipy.stats for the Sobol start-up points, scipy.optimize), 0.5 s warm and seconds on a
+cold disk, which otherwise landed in the first GP trial: its recorded duration and the
+progress bar's rate were off by that much. Not in a background thread: scipy's import
+cycles break when two threads import it at once ("partially initialized module
+'scipy.stats._qmc'", seen here), and an objective may import scipy (or scikit-learn)
+during the first trial.
 """
 
 from __future__ import annotations
@@ -68,6 +78,17 @@ _logger = logging.getLogger("hyperdial")
 # (synthetic group, regret @100 with the median prior already: 0.055 -> 0.139).
 PRUNED_PRIOR_QUANTILE = 1.0
 _GP_PRUNED = "GP (pruned trials)"
+_NO_SPACE = "no search space seen yet"
+def _import_models() -> None:
+    try:
+        import scipy.optimize
+        import scipy.stats.qmc  # noqa: F401
+
+        import hyperdial.samplers.gp.acquisition
+        import hyperdial.samplers.gp.model
+        import hyperdial.samplers.gp.optim  # noqa: F401
+    except Exception:
+        _logger.debug("Auto sampler: warming up the GP's imports failed", exc_info=True)
 
 
 def _is_conditional(history: History) -> bool:
@@ -137,6 +158,7 @@ class Auto(PicklableLock):
         self._by_trial: TrialMemo[tuple[str, bool]] = TrialMemo()  # number -> (algorithm, in the random share)
         self._lock = threading.Lock()
         self._mode = ""  # what the last choice's view was, for the log: "", "low" or "full"
+        self._announced = ""  # the algorithm last logged at INFO
         self.choice_log: list[tuple[int, str, str]] = []  # (trial number, algorithm, reason) when it changes
 
     @property
@@ -166,7 +188,7 @@ class Auto(PicklableLock):
                 return "TPE", f"{history.n_objectives} objectives, {n} < {self.mo_switch_trials} trials"
             return "NSGA2", f"{history.n_objectives} objectives, a long run ({n} trials)"
         if not joint:
-            return "TPE", "no search space seen yet"
+            return "TPE", _NO_SPACE
         conditional = _is_conditional(history)
         numeric = not any(isinstance(d, Categorical) for d in joint.values())
         if n < self.gp_max_trials:
@@ -198,7 +220,10 @@ class Auto(PicklableLock):
                 # or the view changes: a flat space turning conditional is news even if GP stays.
                 last = self.choice_log[-1] if self.choice_log else None
                 if last is None or last[1] != name or last[2].split(",")[0] != why.split(",")[0] or mode != self._mode:
-                    _logger.info("Auto sampler: trial %d onwards uses %s (%s)", trial.number, name, why)
+                    news = name != self._announced and why != _NO_SPACE  # a new algorithm: INFO, once
+                    _logger.log(logging.INFO if news else logging.DEBUG, "Auto sampler: trial %d onwards uses %s (%s)",
+                                trial.number, name, why)
+                    self._announced = name if news else self._announced
                     self.choice_log.append((trial.number, name, why))
                 self._mode = mode
                 # With trials pruned, GP's prior mean goes to the best value (see PRUNED_PRIOR_QUANTILE).
@@ -225,6 +250,12 @@ class Auto(PicklableLock):
         if view is history:
             return f"trials are being pruned; {where}: multi-fidelity at the full budget"
         return f"trials are being pruned; {where}: multi-fidelity at the full budget, pruned trials {stopped}"
+
+    def warm_up(self) -> None:
+        """Import the GP's modules now (a no-op once imported, or without GP in the plan),
+        so the first model-based trial does not pay for scipy's import."""
+        if self.gp_max_trials > 0:
+            _import_models()
 
     def sample(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
         sampler, view = self._delegate(history, trial)

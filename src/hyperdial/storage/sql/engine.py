@@ -201,21 +201,21 @@ class Database:
                 if kind is None or (kind == "connection" and not (self._reached and patient)):
                     raise  # a server never reached is a wrong URL or a server down: say so at once
                 if kind == "full":
-                    raise StorageError(f"cannot write to {self.describe()}: {_reason(exc)} (is the disk full?)") from exc
+                    raise StorageError(f"cannot write to {self.describe()}: {self._reason(exc)} (is the disk full?)") from exc
                 now = time.monotonic()
                 since = first_failure.setdefault(kind, now)
                 limit = RETRY_SECONDS if kind == "locked" else self.connection_retry
                 if now - since >= limit:
                     what = "stayed locked" if kind == "locked" else "stayed unreachable"
                     raise StorageError(
-                        f"{self.describe()} {what} for {limit:g} s: {_reason(exc)}"
+                        f"{self.describe()} {what} for {limit:g} s: {self._reason(exc)}"
                         + ("" if kind == "locked" else f" (retry budget: ${CONNECTION_RETRY_ENV})")
                     ) from exc
                 if kind == "connection" and since == now:
                     _logger.warning("lost the connection to %s (%s); retrying for up to %g s",
-                                    self.describe(), _reason(exc), limit)
+                                    self.describe(), self._reason(exc), limit)
                 else:
-                    _logger.debug("transient database error, retrying: %s", _reason(exc))
+                    _logger.debug("transient database error, retrying: %s", self._reason(exc))
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5 if kind == "locked" else 2.0)
                 continue
@@ -274,6 +274,12 @@ class Database:
     def connection_retry(self, seconds: float | None) -> None:
         self._connection_retry = seconds
 
+    def _reason(self, exc: BaseException) -> str:
+        """The driver's first line, with no piece of the URL's password in it."""
+        from hyperdial.storage._url import redact_text
+
+        return redact_text(_reason(exc), self.url)
+
     def sqlite_path(self) -> str | None:
         """The absolute path of a file-based SQLite database, else None."""
         if not self.is_sqlite:
@@ -287,9 +293,9 @@ class Database:
         path = self.sqlite_path()
         if path is not None:
             return f"the SQLite database {path}"
-        from sqlalchemy.engine import make_url
+        from hyperdial.storage._url import redact_url
 
-        return f"the database {make_url(self.url).render_as_string(hide_password=True)}"
+        return f"the database {redact_url(self.url)}"
 
     def _check_file(self) -> None:
         """After each write: the SQLite file must still be the one opened. A deleted or replaced

@@ -28,6 +28,7 @@ from hyperdial.exceptions import (
     storage_error,
 )
 from hyperdial.space import Distribution, distribution_from_dict
+from hyperdial.storage._url import misread_host, redact_url
 from hyperdial.storage.base import Changes, StudyInfo, StudySummary
 from hyperdial.storage.sql import migrations
 from hyperdial.storage.sql.engine import Database
@@ -75,8 +76,13 @@ class SQLStorage:
         try:
             parsed = sa.engine.make_url(url)
         except sa.exc.ArgumentError:
-            raise invalid("storage", "must be a SQLAlchemy URL such as sqlite:///hyperdial.db", url) from None
-        shown = parsed.render_as_string(hide_password=True)
+            raise invalid(
+                "storage", "must be a SQLAlchemy URL such as sqlite:///hyperdial.db", redact_url(url)
+            ) from None
+        shown = redact_url(url)  # not SQLAlchemy's rendering: it shows what follows a raw '@' in a password
+        if misread_host(parsed.host):  # the driver would quote that piece of the password as a host name
+            raise invalid("storage", "must percent-encode '@' in its password as %40 "
+                          "(urllib.parse.quote(password, safe=''))", shown)
         file_db = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
         if not create and file_db and not os.path.exists(str(parsed.database)):
             raise StorageError(f"no SQLite database at {parsed.database!r} (storage {shown})")
@@ -88,7 +94,7 @@ class SQLStorage:
             self.db.write(self._init_schema)
         except (sa.exc.DatabaseError, sa.exc.NoSuchModuleError, sa.exc.InterfaceError) as exc:
             # Reading the schema at open also finds a damaged SQLite file (not a database, malformed).
-            raise storage_error(shown, exc) from exc
+            raise storage_error(shown, exc, url=url) from exc
         self._dist_cache: dict[str, Distribution] = {}
 
     def close(self) -> None:
@@ -101,7 +107,7 @@ class SQLStorage:
         migrations.upgrade(conn)
 
     def __repr__(self) -> str:
-        return f"SQLStorage({self.db.write_engine.url.render_as_string(hide_password=True)!r})"
+        return f"SQLStorage({redact_url(self.url)!r})"
 
     # -- helpers -----------------------------------------------------------------
     def _dist(self, text: str) -> Distribution:
