@@ -25,12 +25,12 @@ _logger = logging.getLogger("hyperdial")
 
 def _check_args(
     n_trials: Any, timeout: Any, n_jobs: Any, catch: Any
-) -> tuple[int | None, float | None, int, tuple[type[BaseException], ...]]:
+) -> tuple[int | None, float | None, int | None, tuple[type[BaseException], ...]]:
     if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0):
         raise invalid("n_trials", "must be an int >= 0 or None", n_trials)
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
         raise invalid("timeout", "must be a number of seconds > 0 or None", timeout)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1)):
         raise invalid("n_jobs", "must be an int >= 1, or -1 for one per CPU", n_jobs)
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
@@ -137,7 +137,7 @@ def run_optimize(
     func: Callable[..., Any],
     n_trials: int | None,
     timeout: float | None,
-    n_jobs: int,
+    n_jobs: int | None,
     catch: Any,
     callbacks: Iterable[Callable[[Study, FrozenTrial], None]],
     show_progress_bar: bool,
@@ -207,7 +207,7 @@ def run_optimize(
             from hyperdial.executors.driver import run_on_executor
 
             run_on_executor(study, executor, n_jobs, gpus_per_trial, func, catch, space, with_trial, claim, finished)
-        elif n_jobs == 1:
+        elif n_jobs is None or n_jobs == 1:  # threads: one at a time unless asked
             worker()
         else:
             pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="hyperdial")

@@ -409,7 +409,7 @@ class Study:
         func: Callable[..., Any],
         n_trials: int | None = None,
         timeout: float | None = None,
-        n_jobs: int = 1,
+        n_jobs: int | None = None,
         catch: Iterable[type[BaseException]] | type[BaseException] = (),
         callbacks: Iterable[Callable[[Study, FrozenTrial], None]] = (),
         show_progress_bar: bool = True,
@@ -433,6 +433,14 @@ class Study:
         in other processes sharing the study's storage URL, with up to `n_jobs` in
         flight. `gpus_per_trial=k` gives each trial its own k devices
         (CUDA_VISIBLE_DEVICES) and runs at most (visible GPUs // k) at once.
+
+        `n_jobs`: trials at once; -1 is one per CPU. Not given (None), it is what the
+        executor offers: 1 with threads (the GIL and your objective's own threads
+        decide, so ask for more explicitly), 1 with "process" or the number of GPU
+        groups (visible GPUs // k) with `gpus_per_trial=k`, the pool's size for a
+        `concurrent.futures` pool, every worker thread of a Dask cluster (GPU resources
+        // k with `gpus_per_trial`), every CPU of a Ray cluster (GPUs // k), counted
+        when the call starts.
         """
         from hyperdial._optimize import run_optimize
 

@@ -27,9 +27,13 @@ if TYPE_CHECKING:
 _logger = logging.getLogger("hyperdial")
 
 
-def start_executor(executor: Any, n_jobs: int, gpus_per_trial: int) -> tuple[Executor, Callable[[], None]]:
-    """An Executor for `executor`, and how to shut it down afterwards."""
+def start_executor(
+    executor: Any, n_jobs: int | None, gpus_per_trial: int
+) -> tuple[Executor, Callable[[], None], int]:
+    """An Executor for `executor`, how to shut it down afterwards, and how many trials to keep in flight
+    (`n_jobs`, or when None what the executor offers: see `Study.optimize`)."""
     if executor == "process":
+        n_jobs = n_jobs or 1  # isolation, not parallelism, unless asked: each trial may use every core
         # spawn: forking a process that runs threads (heartbeats, SQLAlchemy pools) is unsafe.
         # One task per child when GPUs are assigned: CUDA reads CUDA_VISIBLE_DEVICES once per process.
         extra: dict[str, Any] = {}
@@ -38,12 +42,20 @@ def start_executor(executor: Any, n_jobs: int, gpus_per_trial: int) -> tuple[Exe
                 raise invalid("gpus_per_trial", "with executor='process' needs Python >= 3.11", gpus_per_trial)
             extra["max_tasks_per_child"] = 1
         pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"), **extra)
-        return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
+        return pool, lambda: pool.shutdown(wait=True, cancel_futures=True), n_jobs
     if hasattr(executor, "start") and hasattr(executor, "close"):  # hd.executors.Dask / Ray
         started: Executor = executor.start(n_jobs, gpus_per_trial)
-        return started, executor.close
+        if n_jobs is None:
+            try:
+                n_jobs = max(1, int(executor.capacity(gpus_per_trial)))
+            except BaseException:
+                executor.close()
+                raise
+            _logger.info("%d trials at once: what %s offers now (pass n_jobs to choose)", n_jobs, type(executor).__name__)
+        return started, executor.close, n_jobs
     if isinstance(executor, Executor):
-        return executor, lambda: None  # the caller owns it
+        size = getattr(executor, "_max_workers", None)  # the stdlib pools' size: fill them by default
+        return executor, lambda: None, n_jobs or (size if isinstance(size, int) and size > 0 else 1)  # caller owns it
     raise invalid("executor", "must be 'thread', 'process', a concurrent.futures.Executor, "
                   "hd.executors.Dask(...) or hd.executors.Ray(...)", executor)
 
@@ -51,7 +63,7 @@ def start_executor(executor: Any, n_jobs: int, gpus_per_trial: int) -> tuple[Exe
 def run_on_executor(
     study: Study,
     executor: Any,
-    n_jobs: int,
+    n_jobs: int | None,
     gpus_per_trial: int,
     func: Callable[..., Any],
     catch: tuple[type[BaseException], ...],
@@ -63,8 +75,8 @@ def run_on_executor(
     url = storage_url_of(study)
     slots = GpuSlots(gpus_per_trial) if gpus_per_trial and executor == "process" else None
     if slots is not None:
-        n_jobs = min(n_jobs, slots.capacity)
-    pool, close = start_executor(executor, n_jobs, gpus_per_trial)
+        n_jobs = min(n_jobs or slots.capacity, slots.capacity)
+    pool, close, n_jobs = start_executor(executor, n_jobs, gpus_per_trial)
     in_flight: dict[Future[Outcome], tuple[Trial, str | None]] = {}
     failure: BaseException | None = None
     try:
