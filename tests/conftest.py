@@ -54,11 +54,15 @@ def _start_throwaway_cluster() -> tuple[str, Callable[[], None]]:
     if os.geteuid() == 0:  # initdb refuses to run as root
         shutil.chown(data, "postgres", "postgres")
         as_postgres = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_postgres, initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
-                   check=True, capture_output=True)
     opts = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_postgres, os.path.join(bindir, "pg_ctl"), "-D", data, "-l", os.path.join(data, "log"),
-                    "-w", "-o", opts, "start"], check=True, capture_output=True)
+    try:
+        subprocess.run([*as_postgres, initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
+                       check=True, capture_output=True)
+        subprocess.run([*as_postgres, os.path.join(bindir, "pg_ctl"), "-D", data, "-l", os.path.join(data, "log"),
+                        "-w", "-o", opts, "start"], check=True, capture_output=True)
+    except BaseException:  # a cluster that did not start must not leave its files in /tmp either
+        shutil.rmtree(data, ignore_errors=True)
+        raise
 
     def stop() -> None:
         subprocess.run([*as_postgres, os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "stop"],
