@@ -58,10 +58,14 @@ class PgCluster:
         if os.geteuid() == 0:  # initdb refuses to run as root
             shutil.chown(self.data, "postgres", "postgres")
             self.as_postgres = ["runuser", "-u", "postgres", "--"]
-        subprocess.run([*self.as_postgres, initdb, "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync"],
-                       check=True, capture_output=True)
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-        self.start()
+        try:
+            subprocess.run([*self.as_postgres, initdb, "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync"],
+                           check=True, capture_output=True)
+            self.start()
+        except BaseException:  # a cluster that did not start must not leave its files in /tmp either
+            shutil.rmtree(self.data, ignore_errors=True)
+            raise
 
     def _ctl(self, *args: str, check: bool = True) -> None:
         subprocess.run([*self.as_postgres, os.path.join(self.bindir, "pg_ctl"), "-D", self.data, *args],

@@ -89,3 +89,15 @@ def test_no_module_imports_another_packages_private_name() -> None:
                         and not module.rsplit(".", 1)[-1].startswith("_"):
                     offenders.append(f"{path.relative_to(src)}: from {module} import {name}")
     assert not offenders, offenders
+
+
+def test_the_execution_layer_uses_only_public_members() -> None:
+    """Executors, the optimize loop, the progress bar and the CLI run trials through the study's
+    public execution interface (hyperdial/_execution.py), never its private members."""
+    import re
+
+    src = Path(hd.__file__).parent
+    files = [src / "_optimize.py", src / "_progress.py", *(src / "executors").glob("*.py"), *(src / "cli").glob("*.py")]
+    private = re.compile(r"\b(study|trial|job\.study|job\.trial)\._[a-z]\w*")
+    used = [f"{p.relative_to(src)}: {m.group(0)}" for p in files for m in private.finditer(p.read_text())]
+    assert not used, used

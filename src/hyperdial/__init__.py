@@ -11,7 +11,7 @@ library is imported until a feature needs it.
 """
 
 from hyperdial import executors, pruners, samplers
-from hyperdial._api import create_study, delete_study, get_all_studies, load_study, set_verbosity
+from hyperdial._api import create_study, delete_study, get_all_studies, load_study, open_study, set_verbosity
 from hyperdial.exceptions import (
     DuplicatedStudyError,
     HyperdialError,
@@ -50,6 +50,7 @@ __all__ = [
     "executors",
     "get_all_studies",
     "load_study",
+    "open_study",
     "pruners",
     "samplers",
     "set_verbosity",

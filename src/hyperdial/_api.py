@@ -189,7 +189,8 @@ def open_study(
     grace_period: float | None = None,
     max_retries: int | None = None,
 ) -> Study:
-    """`load_study` without touching logging (what remote workers use)."""
+    """`load_study` without touching this process's logging: what workers, agents and
+    dashboards use to open a study by its storage URL (see `Study.start_trial`)."""
     store = get_storage(storage, create=False)
     if study_name is None:
         names = [s.name for s in store.list_studies()]

@@ -9,8 +9,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout  # not the built-in TimeoutError before 3.11
 from typing import TYPE_CHECKING, Any
 
 from hyperdial import _plugins
@@ -27,12 +25,12 @@ _logger = logging.getLogger("hyperdial")
 
 def _check_args(
     n_trials: Any, timeout: Any, n_jobs: Any, catch: Any
-) -> tuple[int | None, float | None, int, tuple[type[BaseException], ...]]:
+) -> tuple[int | None, float | None, int | None, tuple[type[BaseException], ...]]:
     if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0):
         raise invalid("n_trials", "must be an int >= 0 or None", n_trials)
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
         raise invalid("timeout", "must be a number of seconds > 0 or None", timeout)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1)):
         raise invalid("n_jobs", "must be an int >= 1, or -1 for one per CPU", n_jobs)
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
@@ -92,17 +90,10 @@ def run_trial(
     catch: tuple[type[BaseException], ...],
     space: Mapping[str, Any] | None = None,
     with_trial: bool = False,
-    live: set[Trial] | None = None,
 ) -> FrozenTrial:
     """Ask for a trial, run it to its end and record it; re-raise what `catch` does not cover."""
     trial = study.ask(space)
-    if live is not None:
-        live.add(trial)
-    try:
-        return execute_trial(study, trial, func, catch, space is not None, with_trial)
-    finally:
-        if live is not None:
-            live.discard(trial)
+    return execute_trial(study, trial, func, catch, space is not None, with_trial)
 
 
 def execute_trial(
@@ -170,7 +161,7 @@ def _run_objective(
                 raise
             raise exc from None
         if isinstance(exc, (KeyboardInterrupt, Terminated)):
-            study._retry(frozen)  # interrupted, not wrong: rerun later if the study allows
+            study.requeue(frozen)  # interrupted, not wrong: rerun later if the study allows
         if isinstance(exc, catch) and isinstance(exc, Exception):
             _logger.debug("trial %d raised a caught %s", trial.number, type(exc).__name__)
             return frozen
@@ -183,7 +174,7 @@ def run_optimize(
     func: Callable[..., Any],
     n_trials: int | None,
     timeout: float | None,
-    n_jobs: int,
+    n_jobs: int | None,
     catch: Any,
     callbacks: Iterable[Callable[[Study, FrozenTrial], None]],
     show_progress_bar: bool,
@@ -214,17 +205,15 @@ def run_optimize(
     if space is not None:
         space = parse_space(space)
     with_trial = space is not None and _wants_trial(func)
-    study._stop.clear()
     deadline = None if timeout is None else time.monotonic() + timeout
     budget_lock = threading.Lock()
     started = [0]
-    live: set[Trial] = set()
     _plugins.warm_up(study.sampler)  # e.g. Auto imports its models here, not inside the first GP trial
     progress = _Progress(study, n_trials, timeout, show_progress_bar)
 
     def claim() -> bool:
         with budget_lock:
-            if study._stop.is_set():
+            if study.stop_requested:
                 return False
             if n_trials_scope == "study":
                 if study_total(study) >= n_trials:  # type: ignore[operator]
@@ -241,7 +230,7 @@ def run_optimize(
 
     def worker() -> None:
         while claim():
-            finished(run_trial(study, func, catch, space, with_trial, live))
+            finished(run_trial(study, func, catch, space, with_trial))
 
     def finished(frozen: FrozenTrial) -> None:
         progress.update(frozen)
@@ -250,38 +239,12 @@ def run_optimize(
 
     restore = _handle_sigterm()
     try:
-        if executor is not None:
+        if executor is None and (n_jobs is None or n_jobs == 1):
+            worker()  # one trial at a time, in this thread
+        else:
             from hyperdial.executors.driver import run_on_executor
 
             run_on_executor(study, executor, n_jobs, gpus_per_trial, func, catch, space, with_trial, claim, finished)
-        elif n_jobs == 1:
-            worker()
-        else:
-            pool = ThreadPoolExecutor(max_workers=n_jobs, thread_name_prefix="hyperdial")
-            futures = [pool.submit(worker) for _ in range(n_jobs)]
-            try:
-                for f in futures:
-                    while True:  # short waits keep Ctrl-C responsive in the main thread
-                        try:
-                            f.result(timeout=0.2)
-                            break
-                        except FutureTimeout:
-                            continue
-            except (KeyboardInterrupt, Terminated) as exc:
-                study._stop.set()
-                for trial in list(live):  # record the running trials now; their threads cannot be interrupted
-                    try:
-                        frozen = study.tell(trial, state=TrialState.FAIL, fail_reason=f"{type(exc).__name__}: interrupted")
-                        study._retry(frozen)
-                    except TrialFinishedError:
-                        pass
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            except BaseException:
-                study._stop.set()  # one worker failed: the others finish their trial and stop
-                pool.shutdown(wait=True)
-                raise
-            pool.shutdown(wait=True)
     finally:
         restore()
         progress.close()

@@ -78,7 +78,7 @@ class Progress:
         total = n_trials if n_trials is not None else timeout
         self.bar = tqdm(total=total, unit="trial" if not self.by_time else "s", dynamic_ncols=True)
         self._restore_logs = _through_bar(tqdm.write)
-        study._trial_log_level = logging.DEBUG  # read by Study._log_finished
+        study.trial_log_level = logging.DEBUG  # read by Study._log_finished
 
     def update(self, frozen: FrozenTrial) -> None:
         if self.bar is None:
@@ -90,7 +90,7 @@ class Progress:
                 self.bar.refresh()
             else:
                 self.bar.update(1)
-            best = self.study._best_seen
+            best = self.study.best_seen
             if best is not None and best.values:
                 self.bar.set_postfix_str(f"best={best.values[0]:.6g} (trial {best.number})")
 
@@ -99,10 +99,10 @@ class Progress:
             return
         self.bar.close()
         self._restore_logs()
-        self.study._trial_log_level = logging.INFO
+        self.study.trial_log_level = logging.INFO
         # The one line that stands for the per-trial lines the bar replaced.
         counts = ", ".join(f"{n} {state}" for state, n in sorted(self.states.items()))
-        best = self.study._best_seen
+        best = self.study.best_seen
         tail = f" Best is trial {best.number} with value {best.values[0]}." if best is not None and best.values else ""
         _logger.info("%d trials finished in %.1f s (%s).%s", sum(self.states.values()),
                      time.monotonic() - self.start, counts or "none", tail)

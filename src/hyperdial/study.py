@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from hyperdial import _plugins
 from hyperdial._cache import TrialCache
 from hyperdial._enqueue import check_against_history, check_enqueued
-from hyperdial._heartbeat import Heartbeat, cutoff, retry_template, stale_reason
+from hyperdial._execution import ExecutionInterface
+from hyperdial._heartbeat import Heartbeat, cutoff, stale_reason
 from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
@@ -46,7 +47,7 @@ def check_plugins(sampler: object, pruner: object) -> None:
         raise invalid("pruner", "must have a should_prune(history, trial) method", pruner)
 
 
-class Study:
+class Study(ExecutionInterface):
     """A named set of trials in a storage, with the sampler and pruner that drive it.
 
     Create one with `hd.create_study` or `hd.load_study`.
@@ -207,7 +208,7 @@ class Study:
                         "space": {k: joint[k].to_dict() for k in trial._relative if k in joint},
                     })
         if dists:
-            values = {name: self._propose(trial, name, dist) for name, dist in dists.items() if name not in trial._params}
+            values = {name: self.propose(trial, name, dist) for name, dist in dists.items() if name not in trial._params}
             if values:
                 self._storage.set_params(
                     trial.trial_id, {n: (dists[n].to_internal(v), dists[n]) for n, v in values.items()}
@@ -217,8 +218,9 @@ class Study:
                     trial._distributions[n] = dists[n]
         return trial
 
-    def _propose(self, trial: Trial, name: str, dist: Distribution) -> Any:
-        """The value of a new parameter: enqueued, from the joint sample, or freshly sampled."""
+    def propose(self, trial: Trial, name: str, dist: Distribution) -> Any:
+        """The value of a parameter new to `trial`: enqueued, from the joint sample, or freshly
+        sampled (what `trial.suggest_*` calls)."""
         if name in trial._fixed:
             value = trial._fixed[name]
             check_enqueued(name, dist, value)
@@ -233,7 +235,8 @@ class Study:
             raise InvalidParameterError(f"{self.sampler!r} proposed {value!r} for {name!r}, outside {dist!r}")
         return value
 
-    def _should_prune(self, trial: Trial) -> bool:
+    def should_prune(self, trial: Trial) -> bool:
+        """The pruner's decision for a running trial (what `trial.should_prune()` calls)."""
         if self.pruner is None:
             return False
         return bool(self.pruner.should_prune(self.history(), trial.freeze()))
@@ -326,15 +329,8 @@ class Study:
         stale = self._storage.fail_stale_trials(self._study_id, cutoff(older_than), stale_reason(older_than))
         for t in stale:
             _logger.warning("Trial %d failed: %s", t.number, t.system_attrs.get("fail_reason"))
-            self._retry(t)
+            self.requeue(t)
         return stale
-
-    def _retry(self, trial: FrozenTrial) -> None:
-        template = retry_template(trial, self.max_retries)
-        if template is not None:
-            created = self._storage.create_trial(self._study_id, template=template)
-            _logger.warning("Trial %d will rerun the parameters of trial %d (retry %d of %d)",
-                            created.number, trial.number, template.system_attrs["retry_count"], self.max_retries)
 
     def _check_values(self, values: Any) -> tuple[tuple[float, ...] | None, str | None]:
         n = len(self.directions)
@@ -354,7 +350,8 @@ class Study:
             out.append(f)
         return tuple(out), None
 
-    _trial_log_level = logging.INFO  # DEBUG while a progress bar stands for the per-trial lines (_progress.py)
+    # The level of the per-trial log lines; the progress bar lowers it to DEBUG while it stands for them.
+    trial_log_level = logging.INFO
 
     def _log_finished(self, t: FrozenTrial, reason: str | None) -> None:
         if t.state == TrialState.COMPLETE and len(self.directions) == 1:
@@ -363,7 +360,7 @@ class Study:
                 sign = 1.0 if self.directions[0] == StudyDirection.MINIMIZE else -1.0
                 if self._best_seen is None or sign * t.values[0] < sign * self._best_seen.values[0]:  # type: ignore[index]
                     self._best_seen = t
-        level = self._trial_log_level
+        level = self.trial_log_level
         if not _logger.isEnabledFor(level) and t.state != TrialState.FAIL:
             return
         if t.state == TrialState.FAIL:
@@ -437,7 +434,7 @@ class Study:
         func: Callable[..., Any],
         n_trials: int | None = None,
         timeout: float | None = None,
-        n_jobs: int = 1,
+        n_jobs: int | None = None,
         catch: Iterable[type[BaseException]] | type[BaseException] = (),
         callbacks: Iterable[Callable[[Study, FrozenTrial], None]] = (),
         show_progress_bar: bool = True,
@@ -461,9 +458,18 @@ class Study:
         in other processes sharing the study's storage URL, with up to `n_jobs` in
         flight. `gpus_per_trial=k` gives each trial its own k devices
         (CUDA_VISIBLE_DEVICES) and runs at most (visible GPUs // k) at once.
+
+        `n_jobs`: trials at once; -1 is one per CPU. Not given (None), it is what the
+        executor offers: 1 with threads (the GIL and your objective's own threads
+        decide, so ask for more explicitly), 1 with "process" or the number of GPU
+        groups (visible GPUs // k) with `gpus_per_trial=k`, the pool's size for a
+        `concurrent.futures` pool, every worker thread of a Dask cluster (GPU resources
+        // k with `gpus_per_trial`), every CPU of a Ray cluster (GPUs // k), counted
+        when the call starts.
         """
         from hyperdial._optimize import run_optimize
 
+        self._stop.clear()
         run_optimize(
             self, func, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, space, n_trials_scope,
             executor, gpus_per_trial,

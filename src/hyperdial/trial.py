@@ -222,6 +222,18 @@ def _named(name: str, build: Any) -> Distribution:
     return dist
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """A trial's joint proposal: the values the sampler chose at `ask` for the joint space.
+
+    Shipped with a trial that runs elsewhere (`study.start_trial(trial_id, proposal=...)`),
+    so its `suggest_*` there return what the driver's sampler chose.
+    """
+
+    params: Mapping[str, Any] = field(default_factory=dict)
+    space: Mapping[str, Distribution] = field(default_factory=dict)
+
+
 class Trial(_SuggestMixin):
     """One evaluation of the objective, handed to it by `study.optimize` or `study.ask`.
 
@@ -254,6 +266,11 @@ class Trial(_SuggestMixin):
     @property
     def number(self) -> int:
         return self._number
+
+    @property
+    def proposal(self) -> Proposal:
+        """The sampler's joint proposal for this trial (empty when it made none)."""
+        return Proposal(dict(self._relative), dict(self._relative_space))
 
     @property
     def trial_id(self) -> int:
@@ -329,8 +346,8 @@ class Trial(_SuggestMixin):
                     f"it cannot be asked again with {distribution!r}"
                 )
             return self._params[name]
-        value = self.study._propose(self, name, distribution)
-        self.study._storage.set_params(self._trial_id, {name: (distribution.to_internal(value), distribution)})
+        value = self.study.propose(self, name, distribution)
+        self.study.storage.set_params(self._trial_id, {name: (distribution.to_internal(value), distribution)})
         self._params[name] = value
         self._distributions[name] = distribution
         return value
@@ -359,18 +376,18 @@ class Trial(_SuggestMixin):
         if step in self._intermediate:
             _logger.warning("trial %d already reported step %d; the new value is ignored", self._number, step)
             return
-        self.study._storage.report(self._trial_id, step, stored)
+        self.study.storage.report(self._trial_id, step, stored)
         self._intermediate[step] = stored
 
     def should_prune(self) -> bool:
         """Ask the study's pruner whether to stop this trial now (a pure question)."""
         self._check_running()
-        return bool(self.study._should_prune(self))
+        return bool(self.study.should_prune(self))
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Attach a JSON value to the trial (checked the same way whatever the storage)."""
         value = json_attr(key, value)
-        self.study._storage.set_trial_attr(self._trial_id, key, value, system=False)
+        self.study.storage.set_trial_attr(self._trial_id, key, value, system=False)
         self._user_attrs[key] = value
 
     def set_constraint(self, values: Sequence[float]) -> None:
@@ -403,7 +420,7 @@ class Trial(_SuggestMixin):
     def set_system_attr(self, key: str, value: Any) -> None:
         """For samplers, pruners and executors: attach internal bookkeeping (JSON)."""
         value = json_attr(key, value)
-        self.study._storage.set_trial_attr(self._trial_id, key, value, system=True)
+        self.study.storage.set_trial_attr(self._trial_id, key, value, system=True)
         self._system_attrs[key] = value
 
     def __repr__(self) -> str:

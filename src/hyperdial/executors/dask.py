@@ -13,7 +13,9 @@ class Dask:
 
     `address_or_client`: a scheduler address (``"tcp://10.0.0.5:8786"``), a
     `distributed.Client`, or None for a `LocalCluster` with one single-threaded
-    worker process per job, started for the `optimize` call and closed after it.
+    worker process per job (per CPU without `n_jobs`), started for the `optimize`
+    call and closed after it. Without `n_jobs`, as many trials run at once as the
+    cluster has worker threads when the call starts (`capacity`).
     Trials run on the workers against the study's storage (SQLite on one machine,
     PostgreSQL across machines); the sampler runs in the driver. With
     `gpus_per_trial`, tasks ask for the Dask resource ``GPU`` (start workers with
@@ -30,10 +32,10 @@ class Dask:
         self._client: Any = None
         self._cluster: Any = None
 
-    def start(self, n_jobs: int, gpus_per_trial: int) -> Executor:
+    def start(self, n_jobs: int | None, gpus_per_trial: int) -> Executor:
         distributed = optional_import("distributed", extra="dask", purpose="the Dask executor")
         if self._given is None:
-            self._cluster = distributed.LocalCluster(
+            self._cluster = distributed.LocalCluster(  # n_workers=None: one per CPU
                 n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=None
             )
             self._client = distributed.Client(self._cluster)
@@ -46,6 +48,17 @@ class Dask:
         # so two trials with the same parameters would silently merge (docs/design-notes.md).
         executor: Executor = self._client.get_executor(pure=False, resources=resources)
         return executor
+
+    def capacity(self, gpus_per_trial: int) -> int:
+        """Trials the cluster can run at once now: its worker threads, or with `gpus_per_trial=k`
+        the sum over workers of their ``GPU`` resource // k (0 when no worker has joined yet)."""
+        try:
+            workers = self._client.scheduler_info(n_workers=-1)["workers"].values()
+        except TypeError:  # distributed before `n_workers=` listed every worker anyway
+            workers = self._client.scheduler_info()["workers"].values()
+        if gpus_per_trial:
+            return sum(int(w.get("resources", {}).get("GPU", 0) // gpus_per_trial) for w in workers)
+        return sum(int(w.get("nthreads", 1)) for w in workers)
 
     def close(self) -> None:
         if self._given is None or isinstance(self._given, str):

@@ -1,10 +1,11 @@
-"""The driver side of `optimize` with an executor: ask here, run there, stream results back.
+"""The driver side of `optimize` with several trials at once: ask here, run there, stream results back.
 
-Up to `n_jobs` trials are in flight; as each finishes (no batch barrier) the
-driver records it, runs callbacks, and asks for the next one, so the sampler
-always sees the running trials (constant liar and friends work unchanged). A task
-lost with its worker (killed process, lost node) is recorded FAIL and, if the
-study allows retries, rerun.
+Up to `n_jobs` trials are in flight; as each finishes (no batch barrier) the driver
+records it, runs callbacks, and asks for the next one, so the sampler always sees
+the running trials (constant liar and friends work unchanged). A task lost with its
+worker (killed process, lost node) is recorded FAIL and, if the study allows
+retries, rerun. Everything goes through the study's public execution interface
+(hyperdial/_execution.py) and the executor protocol (executors/base.py).
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
-from hyperdial.exceptions import Terminated, TrialFinishedError, invalid
+from hyperdial.exceptions import Terminated, invalid
+from hyperdial.executors.base import LocalThreads, RemotePool, TrialExecutor, TrialJob
 from hyperdial.executors.gpus import GpuSlots
-from hyperdial.executors.remote import Outcome, RemoteTask, run_remote_trial, storage_url_of
-from hyperdial.trial import FrozenTrial, Trial, TrialState
+from hyperdial.executors.remote import Outcome, storage_url_of
+from hyperdial.trial import FrozenTrial, Trial
 
 if TYPE_CHECKING:
     from hyperdial.study import Study
@@ -32,16 +34,24 @@ _EXECUTOR_RULE = ("must be 'thread', 'process', a concurrent.futures.Executor, "
 
 
 def check_executor(executor: Any) -> None:
-    """Refuse what `start_executor` could not start (a typo such as "proces"), before anything else."""
+    """Refuse what `open_executor` could not start (a typo such as "proces"), before anything else."""
+    if executor is None:
+        return
     if isinstance(executor, str) and executor not in ("thread", "process"):
         raise invalid("executor", _EXECUTOR_RULE, executor)
     if not isinstance(executor, (str, Executor)) and not (hasattr(executor, "start") and hasattr(executor, "close")):
         raise invalid("executor", _EXECUTOR_RULE, executor)
 
 
-def start_executor(executor: Any, n_jobs: int, gpus_per_trial: int) -> tuple[Executor, Callable[[], None]]:
-    """An Executor for `executor`, and how to shut it down afterwards."""
+def open_executor(study: Study, executor: Any, n_jobs: int | None, gpus_per_trial: int) -> tuple[TrialExecutor, int]:
+    """The executor for `executor`, and how many trials to keep in flight (`n_jobs`, or when
+    None what the executor offers: see `Study.optimize`)."""
+    if executor is None or executor == "thread":
+        n = n_jobs or 1
+        return LocalThreads(n), n
+    storage_url_of(study)  # other processes must be able to open the study: refuse memory up front
     if executor == "process":
+        n = n_jobs or 1  # isolation, not parallelism, unless asked: each trial may use every core
         # spawn: forking a process that runs threads (heartbeats, SQLAlchemy pools) is unsafe.
         # One task per child when GPUs are assigned: CUDA reads CUDA_VISIBLE_DEVICES once per process.
         extra: dict[str, Any] = {}
@@ -49,20 +59,29 @@ def start_executor(executor: Any, n_jobs: int, gpus_per_trial: int) -> tuple[Exe
             if sys.version_info < (3, 11):
                 raise invalid("gpus_per_trial", "with executor='process' needs Python >= 3.11", gpus_per_trial)
             extra["max_tasks_per_child"] = 1
-        pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"), **extra)
-        return pool, lambda: pool.shutdown(wait=True, cancel_futures=True)
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"), **extra)
+        return RemotePool(pool, owned=True), n
     if hasattr(executor, "start") and hasattr(executor, "close"):  # hd.executors.Dask / Ray
         started: Executor = executor.start(n_jobs, gpus_per_trial)
-        return started, executor.close
+        if n_jobs is None:
+            try:
+                n_jobs = max(1, int(executor.capacity(gpus_per_trial)))
+            except BaseException:
+                executor.close()
+                raise
+            _logger.info("%d trials at once: what %s offers now (pass n_jobs to choose)", n_jobs, type(executor).__name__)
+        return RemotePool(started, owned=False, on_close=executor.close), n_jobs
     if isinstance(executor, Executor):
-        return executor, lambda: None  # the caller owns it
+        size = getattr(executor, "_max_workers", None)  # the stdlib pools' size: fill them by default
+        n = n_jobs or (size if isinstance(size, int) and size > 0 else 1)
+        return RemotePool(executor, owned=False), n  # the caller owns it
     raise invalid("executor", _EXECUTOR_RULE, executor)
 
 
 def run_on_executor(
     study: Study,
     executor: Any,
-    n_jobs: int,
+    n_jobs: int | None,
     gpus_per_trial: int,
     func: Callable[..., Any],
     catch: tuple[type[BaseException], ...],
@@ -71,61 +90,45 @@ def run_on_executor(
     claim: Callable[[], bool],
     on_finished: Callable[[FrozenTrial], None],
 ) -> None:
-    url = storage_url_of(study)
     slots = GpuSlots(gpus_per_trial) if gpus_per_trial and executor == "process" else None
     if slots is not None:
-        n_jobs = min(n_jobs, slots.capacity)
-    pool, close = start_executor(executor, n_jobs, gpus_per_trial)
+        n_jobs = min(n_jobs or slots.capacity, slots.capacity)
+    pool, n_jobs = open_executor(study, executor, n_jobs, gpus_per_trial)
     in_flight: dict[Future[Outcome], tuple[Trial, str | None]] = {}
     failure: BaseException | None = None
+    cancelled = False
     try:
         while True:
             while failure is None and len(in_flight) < n_jobs and claim():
                 devices = slots.acquire() if slots is not None else None
-                # The driver keeps beating for the trial while it holds its future (the task may
-                # wait in a queue, or be rescheduled by the cluster); a lost task fails the future.
+                # `ask` starts the driver's heartbeat for the trial, kept while it holds the future
+                # (the task may wait in a queue, or be rescheduled by the cluster).
                 trial = study.ask(space)
-                task = RemoteTask(
-                    storage_url=url, study_name=study.study_name, trial_id=trial.trial_id, func=func,
-                    sampler=study.sampler, pruner=study.pruner, relative=trial._relative,
-                    relative_space=trial._relative_space, declarative=space is not None,
-                    with_trial=with_trial, catch=catch, cuda_visible_devices=devices,
-                )
-                in_flight[pool.submit(run_remote_trial, task)] = (trial, devices)
+                job = TrialJob(study, trial, func, catch, space is not None, with_trial, devices)
+                in_flight[pool.submit(job)] = (trial, devices)
             if not in_flight:
                 break
             done, _ = wait(list(in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
                 trial, devices = in_flight.pop(future)
-                if study._heartbeat is not None:
-                    study._heartbeat.remove(trial.trial_id)
                 if devices is not None and slots is not None:
                     slots.release(devices)
                 frozen = _collect(study, trial, future)
                 if isinstance(frozen, BaseException):
                     failure = failure or frozen
-                    study._stop.set()
+                    study.stop()  # one trial failed: the others finish and nothing new starts
                 elif frozen is not None:
                     on_finished(frozen)
     except (KeyboardInterrupt, Terminated) as exc:
-        study._stop.set()
+        study.stop()
+        cancelled = True
         for trial, _ in in_flight.values():
-            _fail(study, trial, f"{type(exc).__name__}: interrupted")
-        pool.shutdown(wait=False, cancel_futures=True)
+            study.fail_trial(trial, f"{type(exc).__name__}: interrupted")
         raise
     finally:
-        close()
+        pool.close(cancel=cancelled)
     if failure is not None:
         raise failure
-
-
-def _fail(study: Study, trial: Trial, reason: str) -> FrozenTrial | None:
-    try:
-        frozen = study.tell(trial, state=TrialState.FAIL, fail_reason=reason)
-    except TrialFinishedError:
-        return None  # its worker or a reaper recorded it first
-    study._retry(frozen)
-    return frozen
 
 
 def _collect(study: Study, trial: Trial, future: Future[Outcome]) -> FrozenTrial | BaseException | None:
@@ -133,13 +136,11 @@ def _collect(study: Study, trial: Trial, future: Future[Outcome]) -> FrozenTrial
         outcome = future.result()
     except BaseException as exc:  # noqa: BLE001 - the worker died or the task was lost
         _logger.warning("Trial %d was lost with its worker: %s: %s", trial.number, type(exc).__name__, exc)
-        return _fail(study, trial, f"worker lost: {type(exc).__name__}: {exc}")
+        return study.fail_trial(trial, f"worker lost: {type(exc).__name__}: {exc}")
+    study.keep_alive(trial, alive=False)
     if outcome.state is None:
-        return None
-    frozen = study._storage.get_trial(trial.trial_id)
-    study._log_finished(frozen, frozen.system_attrs.get("fail_reason"))
+        return None  # nothing ran: the trial was finished elsewhere before its task started
+    frozen: FrozenTrial = outcome.frozen if outcome.frozen is not None else study.record_finished(trial)
     if outcome.error is not None:
         return outcome.error
     return frozen
-
-

@@ -44,7 +44,9 @@ class Ray:
 
     `address`: None starts (or joins) a local Ray instance; ``"auto"`` or
     ``"ray://host:10001"`` joins a cluster. With `gpus_per_trial`, Ray places each
-    trial on a node with free GPUs and sets its CUDA_VISIBLE_DEVICES.
+    trial on a node with free GPUs and sets its CUDA_VISIBLE_DEVICES. Without
+    `n_jobs`, as many trials run at once as the cluster has CPUs (GPUs // k with
+    `gpus_per_trial=k`) when the call starts.
 
     >>> import hyperdial as hd
     >>> hd.executors.Ray(address="auto").address
@@ -56,15 +58,26 @@ class Ray:
         self.init_kwargs = init_kwargs
         self._started = False
 
-    def start(self, n_jobs: int, gpus_per_trial: int) -> Executor:
+    def start(self, n_jobs: int | None, gpus_per_trial: int) -> Executor:
         ray = optional_import("ray", extra="ray", purpose="the Ray executor")
         if not ray.is_initialized():
             kwargs = {"include_dashboard": False, "log_to_driver": False, **self.init_kwargs}
-            if self.address is None:
+            if self.address is None and n_jobs is not None:  # else Ray takes every CPU
                 kwargs.setdefault("num_cpus", max(n_jobs, 1))
             ray.init(address=self.address, **kwargs)
             self._started = True
         return _RayExecutor(ray, gpus_per_trial)
+
+    def capacity(self, gpus_per_trial: int) -> int:
+        """Trials the cluster can run at once now: its CPUs (a task takes one), or with
+        `gpus_per_trial=k` its GPUs // k (fewer if it has fewer CPUs)."""
+        import ray
+
+        resources = ray.cluster_resources()
+        cpus = int(resources.get("CPU", 1))
+        if gpus_per_trial:  # each task also takes one CPU
+            return min(cpus, int(resources.get("GPU", 0) // gpus_per_trial))
+        return cpus
 
     def close(self) -> None:
         if self._started:

@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperdial.exceptions import TrialFinishedError
 from hyperdial.space import Distribution
-from hyperdial.trial import TrialState
+from hyperdial.trial import Proposal, TrialState
 
 
 @dataclass
@@ -43,6 +42,7 @@ class Outcome:
     number: int
     state: TrialState | None  # None: the trial was already finished elsewhere (reaped), nothing ran
     error: BaseException | None = None  # an exception `catch` did not cover, to re-raise in the driver
+    frozen: Any = None  # a trial run in the driver's own process: the recorded FrozenTrial (no read-back)
 
 
 # (pid, thread, url, name): a forked child opens its own, and so does each thread of a worker
@@ -53,7 +53,7 @@ _lock = threading.Lock()
 
 
 def _study(task: RemoteTask) -> Any:
-    from hyperdial._api import open_study
+    from hyperdial import open_study
 
     key = (os.getpid(), threading.get_ident(), task.storage_url, task.study_name)
     with _lock:
@@ -78,46 +78,26 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def run_remote_trial(task: RemoteTask) -> Outcome:
-    """Entry point on the worker (must stay importable by name for spawn/Dask/Ray)."""
-    from hyperdial._optimize import execute_trial
-    from hyperdial.trial import Trial
-
+    """Entry point on the worker (must stay importable by name for spawn/Dask/Ray); it uses only
+    the study's public execution interface (see hyperdial/_execution.py)."""
     if task.cuda_visible_devices is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = task.cuda_visible_devices
     study = _study(task)
-    frozen = study._storage.get_trial(task.trial_id)
-    if frozen.state.is_finished():  # a rescheduled task whose trial was already reaped
-        return Outcome(frozen.number, None)
-    trial = Trial(study, frozen)
-    trial._relative = dict(task.relative)
-    trial._relative_space = dict(task.relative_space)
-    trial._history = study._lazy_history()
-    if study._heartbeat is not None:
-        study._heartbeat.add(trial.trial_id)  # beats from where it runs, as well as from the driver
+    trial = study.start_trial(task.trial_id, proposal=Proposal(task.relative, task.relative_space))
+    if trial is None:  # a rescheduled task whose trial was already reaped
+        return Outcome(study.storage.get_trial(task.trial_id).number, None)
     try:
-        done = execute_trial(study, trial, task.func, task.catch, task.declarative, task.with_trial)
-    except TrialFinishedError:
-        return Outcome(frozen.number, None)  # failed meanwhile by a reaper, which also handled the retry
+        done = study.run_trial(trial, task.func, catch=task.catch, config=task.declarative,
+                               with_trial=task.with_trial)
     except Exception as exc:  # noqa: BLE001 - recorded as FAIL already; the driver decides
-        return Outcome(frozen.number, TrialState.FAIL, _portable(exc))
-    return Outcome(done.number, done.state)
-
-
-def _in_memory_sqlite(url: str) -> bool:
-    """sqlite://, sqlite:///:memory: and SQLite's URI forms of an in-memory database."""
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    if u.get_backend_name() != "sqlite":
-        return False
-    db = str(u.database or "")
-    return db in ("", ":memory:") or db.startswith("file::memory:") or "mode=memory" in db \
-        or u.query.get("mode") == "memory"
+        return Outcome(trial.number, TrialState.FAIL, _portable(exc))
+    return Outcome(done.number, done.state)  # also a trial taken from this worker meanwhile: as stored
 
 
 def storage_url_of(study: Any) -> str:
-    url = getattr(study._storage, "url", None)
-    if not isinstance(url, str) or _in_memory_sqlite(url):
+    """The study's storage URL for other processes, or a clear error for an in-memory study."""
+    url: str | None = study.storage_url
+    if url is None:
         from hyperdial.exceptions import invalid
 
         raise invalid(
@@ -127,5 +107,3 @@ def storage_url_of(study: Any) -> str:
             "in-memory storage",
         )
     return url
-
-

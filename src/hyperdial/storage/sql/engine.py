@@ -286,8 +286,12 @@ class Database:
             return None
         from sqlalchemy.engine import make_url
 
-        db = make_url(self.url).database
-        return None if db in (None, "", ":memory:") else os.path.abspath(str(db))
+        u = make_url(self.url)
+        db = str(u.database or "")
+        if db in ("", ":memory:") or db.startswith("file::memory:") or "mode=memory" in db \
+                or u.query.get("mode") == "memory":  # SQLite's URI forms of an in-memory database
+            return None
+        return os.path.abspath(db)
 
     def describe(self) -> str:
         path = self.sqlite_path()

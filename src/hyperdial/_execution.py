@@ -1,0 +1,158 @@
+"""The study's execution interface: what runs a trial anywhere but inside `optimize`'s own loop.
+
+Executors (threads, processes, Dask, Ray), `hyperdial worker`, sweep agents and
+schedulers all run trials through these public methods of `Study`, and nothing else:
+
+- `hd.open_study(study_name=..., storage=url)` opens the study in another process
+  (without touching that process's logging); `study.storage_url` is the URL to ship.
+- The driver creates a trial with `study.ask()`: the storage numbers it and the sampler
+  proposes the joint space; `trial.proposal` is that proposal, to ship with the trial.
+- Where it runs, `study.start_trial(trial_id, proposal=...)` takes the trial up:
+  `suggest_*` return the driver's proposal (or ask this process's sampler for new,
+  conditional parameters), reports and pruning decisions go to the storage, and this
+  process beats for the trial. `study.run_trial(trial, func, ...)` runs the objective
+  and records the outcome exactly as `optimize` does.
+- Back in the driver, `study.record_finished(trial)` reads the outcome (logs it, updates
+  `best_seen`); `study.fail_trial(trial, reason)` records a trial whose run was lost
+  (and queues its rerun while `max_retries` allows); `study.keep_alive(trial)` beats for
+  a trial whose task waits in a queue.
+- `study.stop()` / `study.stop_requested` end a run cooperatively.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hyperdial._heartbeat import retry_template
+from hyperdial.exceptions import TrialFinishedError, invalid
+from hyperdial.trial import Proposal, Trial, TrialState
+
+if TYPE_CHECKING:
+    from hyperdial.trial import FrozenTrial
+
+_logger = logging.getLogger("hyperdial")
+
+
+class ExecutionInterface:
+    """Mixed into `Study` (see the module docstring); every method is public and documented."""
+
+    # Provided by Study.
+    _storage: Any
+    _study_id: int
+    _heartbeat: Any
+    _stop: Any
+    _best_seen: FrozenTrial | None
+    max_retries: int
+
+    @property
+    def storage_url(self) -> str | None:
+        """The URL other processes open this study's storage with; None for in-memory storages.
+
+        >>> import hyperdial as hd
+        >>> hd.create_study().storage_url is None
+        True
+        """
+        from hyperdial.storage.memory import InMemoryStorage
+
+        if isinstance(self._storage, InMemoryStorage):
+            return None
+        url = getattr(self._storage, "url", None)
+        if not isinstance(url, str):
+            return None
+        db = getattr(self._storage, "db", None)
+        if db is not None and db.is_sqlite and db.sqlite_path() is None:  # sqlite://, sqlite:///:memory:
+            return None
+        return url
+
+    @property
+    def best_seen(self) -> FrozenTrial | None:
+        """The best COMPLETE trial this study object has recorded or read back (single objective)."""
+        return self._best_seen
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether `stop()` was called since the current `optimize` began."""
+        return bool(self._stop.is_set())
+
+    def start_trial(self, trial_id: int, *, proposal: Proposal | None = None) -> Trial | None:
+        """Take up, in this process, a RUNNING trial that `ask` created elsewhere.
+
+        Its `suggest_*` return `proposal`'s values (the driver's joint sample) or ask this
+        study's sampler; this process beats for it until it is recorded. None when the trial
+        was finished meanwhile (a reaper or another process recorded it).
+        """
+        frozen = self._storage.get_trial(trial_id)
+        if frozen.state.is_finished():
+            return None
+        if frozen.state != TrialState.RUNNING:
+            raise invalid("trial_id", "must name a RUNNING trial (claim WAITING ones with ask)", trial_id)
+        trial = Trial(self, frozen)  # type: ignore[arg-type]
+        if proposal is not None:
+            trial._relative = dict(proposal.params)
+            trial._relative_space = dict(proposal.space)
+        trial._history = self._lazy_history()  # type: ignore[attr-defined]
+        self.keep_alive(trial)
+        return trial
+
+    def run_trial(
+        self,
+        trial: Trial,
+        func: Callable[..., Any],
+        *,
+        catch: tuple[type[BaseException], ...] = (),
+        config: bool = False,
+        with_trial: bool = False,
+    ) -> FrozenTrial:
+        """Run the objective on a started trial and record the outcome, as `optimize` does.
+
+        `func(trial)`, or with `config=True` `func(dict_of_params)` (`func(params, trial)`
+        with `with_trial=True`). An exception in `catch` is recorded and the trial returned;
+        any other is recorded, then raised. A trial taken from this process meanwhile
+        (reaped, or told elsewhere) is logged and its result dropped.
+        """
+        from hyperdial._optimize import execute_trial
+
+        return execute_trial(self, trial, func, catch, config, with_trial)  # type: ignore[arg-type]
+
+    def fail_trial(self, trial: Trial, reason: str, *, rerun: bool = True) -> FrozenTrial | None:
+        """Record FAIL with `reason` for a trial whose run was lost or interrupted, and queue its
+        rerun while `max_retries` allows; None when it was finished meanwhile by someone else."""
+        try:
+            frozen = self.tell(trial, state=TrialState.FAIL, fail_reason=reason)  # type: ignore[attr-defined]
+        except TrialFinishedError:
+            return None
+        if rerun:
+            self.requeue(frozen)
+        return frozen
+
+    def requeue(self, trial: FrozenTrial) -> FrozenTrial | None:
+        """Queue a failed trial's parameters as a new WAITING trial (linked by `retry_of`) while
+        `max_retries` allows; returns the new trial, or None when its retries are used up."""
+        template = retry_template(trial, self.max_retries)
+        if template is None:
+            return None
+        created: FrozenTrial = self._storage.create_trial(self._study_id, template=template)
+        _logger.warning("Trial %d will rerun the parameters of trial %d (retry %d of %d)",
+                        created.number, trial.number, template.system_attrs["retry_count"], self.max_retries)
+        return created
+
+    def keep_alive(self, trial: Trial | int, alive: bool = True) -> None:
+        """Beat for a trial from this process (with liveness on), or stop beating with
+        `alive=False`. A driver beats while it holds a trial's task, which may wait in a queue."""
+        if self._heartbeat is None:
+            return
+        trial_id = trial.trial_id if isinstance(trial, Trial) else trial
+        if alive:
+            self._heartbeat.add(trial_id)
+        else:
+            self._heartbeat.remove(trial_id)
+
+    def record_finished(self, trial: Trial | int) -> FrozenTrial:
+        """Read back a trial that finished elsewhere: logged, and counted in `best_seen`."""
+        trial_id = trial.trial_id if isinstance(trial, Trial) else trial
+        self.keep_alive(trial_id, alive=False)
+        frozen: FrozenTrial = self._storage.get_trial(trial_id)
+        self._log_finished(frozen, frozen.system_attrs.get("fail_reason"))  # type: ignore[attr-defined]
+        return frozen
