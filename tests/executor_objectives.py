@@ -42,3 +42,19 @@ def gpu_probe(trial: hd.Trial) -> float:
     trial.set_user_attr("cuda", os.environ.get("CUDA_VISIBLE_DEVICES"))
     trial.set_user_attr("span", [start, time.time()])
     return 0.0
+
+
+def jittered(trial: hd.Trial) -> float:
+    """A conditional space, reports for the pruner, and a random duration (unseeded, so the
+    order in which trials finish differs from run to run)."""
+    import random
+
+    x = trial.suggest_float("x", -3, 3)
+    kind = trial.suggest_categorical("kind", ["a", "b"])
+    y = trial.suggest_float("y", 0, 1) if kind == "b" else 0.0
+    for step in range(3):
+        time.sleep(random.uniform(0.0, 0.04))
+        trial.report((x - 1) ** 2 + y + 1.0 / (step + 1), step)
+        if trial.should_prune():
+            raise hd.TrialPruned()
+    return (x - 1) ** 2 + y

@@ -89,10 +89,13 @@ class ExecutionInterface:
         if frozen.state != TrialState.RUNNING:
             raise invalid("trial_id", "must name a RUNNING trial (claim WAITING ones with ask)", trial_id)
         trial = Trial(self, frozen)  # type: ignore[arg-type]
+        trial._history = self._lazy_history()  # type: ignore[attr-defined]
         if proposal is not None:
             trial._relative = dict(proposal.params)
             trial._relative_space = dict(proposal.space)
-        trial._history = self._lazy_history()  # type: ignore[attr-defined]
+            if proposal.visible_through is not None:  # deterministic run: see what the driver saw
+                trial._visible_through = proposal.visible_through
+                trial._history = self._settled_view(proposal.visible_through, wait=False)  # type: ignore[attr-defined]
         self.keep_alive(trial)
         return trial
 

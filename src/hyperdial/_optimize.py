@@ -90,9 +90,10 @@ def run_trial(
     catch: tuple[type[BaseException], ...],
     space: Mapping[str, Any] | None = None,
     with_trial: bool = False,
+    lag: int | None = None,
 ) -> FrozenTrial:
     """Ask for a trial, run it to its end and record it; re-raise what `catch` does not cover."""
-    trial = study.ask(space)
+    trial = study.ask(space, lag=lag)
     return execute_trial(study, trial, func, catch, space is not None, with_trial)
 
 
@@ -182,6 +183,7 @@ def run_optimize(
     n_trials_scope: str = "call",
     executor: Any = None,
     gpus_per_trial: int = 0,
+    deterministic: bool = False,
 ) -> None:
     if isinstance(gpus_per_trial, bool) or not isinstance(gpus_per_trial, int) or gpus_per_trial < 0:
         raise invalid("gpus_per_trial", "must be an int >= 0", gpus_per_trial)
@@ -194,6 +196,8 @@ def run_optimize(
         from hyperdial.executors.driver import check_executor
 
         check_executor(executor)  # a typo is named before the storage is looked at
+    if not isinstance(deterministic, bool):
+        raise invalid("deterministic", "must be True or False", deterministic)
     if n_trials_scope not in ("call", "study"):
         raise invalid("n_trials_scope", "must be 'call' or 'study'", n_trials_scope)
     if n_trials_scope == "study" and n_trials is None:
@@ -230,7 +234,7 @@ def run_optimize(
 
     def worker() -> None:
         while claim():
-            finished(run_trial(study, func, catch, space, with_trial))
+            finished(run_trial(study, func, catch, space, with_trial, 1 if deterministic else None))
 
     def finished(frozen: FrozenTrial) -> None:
         progress.update(frozen)
@@ -244,7 +248,8 @@ def run_optimize(
         else:
             from hyperdial.executors.driver import run_on_executor
 
-            run_on_executor(study, executor, n_jobs, gpus_per_trial, func, catch, space, with_trial, claim, finished)
+            run_on_executor(study, executor, n_jobs, gpus_per_trial, func, catch, space, with_trial, claim, finished,
+                            deterministic=deterministic)
     finally:
         restore()
         progress.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -180,8 +181,13 @@ class Study(ExecutionInterface):
         return pd.DataFrame(rows)
 
     # -- ask / tell ------------------------------------------------------------
-    def ask(self, space: Mapping[str, Any] | None = None) -> Trial:
+    def ask(self, space: Mapping[str, Any] | None = None, *, lag: int | None = None) -> Trial:
         """Start a trial (an enqueued one first); with `space`, its parameters are set at once.
+
+        `lag=k` makes the trial reproducible whatever the order in which other trials finish
+        (what `optimize(deterministic=True)` uses, with k = n_jobs): trial number n sees only
+        the trials numbered up to n - k, waiting until they are all finished, and its
+        parameters come from the sampler as it stood after trial n - 1's proposal.
 
         >>> import hyperdial as hd
         >>> study = hd.create_study(seed=0)
@@ -194,7 +200,14 @@ class Study(ExecutionInterface):
         trial = Trial(self, self._storage.create_trial(self._study_id))
         if self._heartbeat is not None:
             self._heartbeat.add(trial.trial_id)
-        trial._history = history = self._lazy_history()
+        if lag is not None:
+            if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
+                raise invalid("lag", "must be an int >= 1", lag)
+            trial._visible_through = trial.number - lag
+            history = self._settled_view(trial._visible_through)
+        else:
+            history = self._lazy_history()
+        trial._history = history
         if _plugins.joint_sampling(self.sampler):
             joint = history.joint_space()
             if joint:
@@ -207,6 +220,8 @@ class Study(ExecutionInterface):
                         "params": {k: v.item() if hasattr(v, "item") else v for k, v in trial._relative.items()},
                         "space": {k: joint[k].to_dict() for k in trial._relative if k in joint},
                     })
+        if lag is not None:  # its own fork: new parameters asked during the objective never touch the chain
+            trial._sampler = copy.deepcopy(self.sampler)
         if dists:
             values = {name: self.propose(trial, name, dist) for name, dist in dists.items() if name not in trial._params}
             if values:
@@ -230,16 +245,37 @@ class Study(ExecutionInterface):
         if dist.is_single():
             return decode(dist, 0.5)
         history = trial._history or self._lazy_history()
-        value = self.sampler.sample(history, trial.freeze(), {name: dist})[name]
+        sampler = self.sampler_for(trial)
+        value = sampler.sample(history, trial.freeze(), {name: dist})[name]
         if not dist.contains(value):
-            raise InvalidParameterError(f"{self.sampler!r} proposed {value!r} for {name!r}, outside {dist!r}")
+            raise InvalidParameterError(f"{sampler!r} proposed {value!r} for {name!r}, outside {dist!r}")
         return value
+
+    def sampler_for(self, trial: Trial) -> Sampler:
+        """The sampler that serves `trial`'s new parameters: the study's, or in a deterministic run
+        the trial's own fork of it (also what a remote worker is sent)."""
+        return trial._sampler if trial._sampler is not None else self.sampler
+
+    def _settled_view(self, through: int, *, wait: bool = True) -> History:
+        """The finished trials numbered up to `through`, once none of those is still running."""
+        delay = 0.002
+        while True:
+            trials = self.history().trials
+            if not wait or not any(t.number <= through and t.state == TrialState.RUNNING for t in trials):
+                return History(self.directions, [t for t in trials if t.number <= through and t.state.is_finished()])
+            self.reap_stale_trials()  # a dead worker's trial must not block the run
+            time.sleep(delay)
+            delay = min(2 * delay, 0.05)
 
     def should_prune(self, trial: Trial) -> bool:
         """The pruner's decision for a running trial (what `trial.should_prune()` calls)."""
         if self.pruner is None:
             return False
-        return bool(self.pruner.should_prune(self.history(), trial.freeze()))
+        if trial._visible_through is not None:  # deterministic: the same settled trials as its proposal
+            history = self._settled_view(trial._visible_through, wait=False)
+        else:
+            history = self.history()
+        return bool(self.pruner.should_prune(history, trial.freeze()))
 
     def _trial_for(self, trial: Trial | int) -> Trial:
         if isinstance(trial, Trial):
@@ -305,7 +341,7 @@ class Study(ExecutionInterface):
             trial_id=live.trial_id,
         )
         self._log_finished(frozen, reason)
-        _plugins.after_trial(self.sampler, self._lazy_history(), frozen)
+        _plugins.after_trial(self.sampler_for(live), self._lazy_history(), frozen)
         return frozen
 
     def reap_stale_trials(self, *, force: bool = False, older_than: float | None = None) -> list[FrozenTrial]:
@@ -442,6 +478,7 @@ class Study(ExecutionInterface):
         n_trials_scope: str = "call",
         executor: Any = None,
         gpus_per_trial: int = 0,
+        deterministic: bool = False,
     ) -> None:
         """Run trials until `n_trials`, `timeout` seconds, `stop()` or an exhausted grid.
 
@@ -466,11 +503,17 @@ class Study(ExecutionInterface):
         `concurrent.futures` pool, every worker thread of a Dask cluster (GPU resources
         // k with `gpus_per_trial`), every CPU of a Ray cluster (GPUs // k), counted
         when the call starts.
+
+        `deterministic=True`: with a seeded sampler, the same study whatever order the
+        trials finish in, with any `n_jobs` and executor (the same `n_jobs` gives the
+        same study). Trial n is proposed from the trials numbered up to n - n_jobs only,
+        once they have all finished (the driver waits for a straggler), and pruning
+        decisions look at the same trials. It costs the waits: measure with
+        `python benchmarks/deterministic_cost.py`. The objective must be deterministic too.
         """
         from hyperdial._optimize import run_optimize
 
         self._stop.clear()
         run_optimize(
             self, func, n_trials, timeout, n_jobs, catch, callbacks, show_progress_bar, space, n_trials_scope,
-            executor, gpus_per_trial,
-        )
+            executor, gpus_per_trial, deterministic)

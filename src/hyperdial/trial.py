@@ -232,6 +232,7 @@ class Proposal:
 
     params: Mapping[str, Any] = field(default_factory=dict)
     space: Mapping[str, Distribution] = field(default_factory=dict)
+    visible_through: int | None = None  # deterministic runs: the trials it may see (see Study.ask)
 
 
 class Trial(_SuggestMixin):
@@ -261,6 +262,10 @@ class Trial(_SuggestMixin):
         self._relative_space: dict[str, Distribution] = {}
         self._fixed: dict[str, Any] = dict(frozen.system_attrs.get("fixed_params") or {})
         self._history: History | None = None  # one lazy view per trial, shared by its suggestions
+        # Deterministic runs (`optimize(deterministic=True)`): the trial sees only trials numbered
+        # up to here, all finished, and its new parameters come from its own fork of the sampler.
+        self._visible_through: int | None = None
+        self._sampler: Any = None
 
     # -- read-only attributes ------------------------------------------------
     @property
@@ -270,7 +275,7 @@ class Trial(_SuggestMixin):
     @property
     def proposal(self) -> Proposal:
         """The sampler's joint proposal for this trial (empty when it made none)."""
-        return Proposal(dict(self._relative), dict(self._relative_space))
+        return Proposal(dict(self._relative), dict(self._relative_space), self._visible_through)
 
     @property
     def trial_id(self) -> int:

@@ -43,8 +43,10 @@ class TrialJob:
         proposal = self.trial.proposal
         return RemoteTask(
             storage_url=storage_url_of(self.study), study_name=self.study.study_name,
-            trial_id=self.trial.trial_id, func=self.func, sampler=self.study.sampler, pruner=self.study.pruner,
-            relative=dict(proposal.params), relative_space=dict(proposal.space), declarative=self.config,
+            trial_id=self.trial.trial_id, func=self.func, sampler=self.study.sampler_for(self.trial),
+            pruner=self.study.pruner,
+            relative=dict(proposal.params), relative_space=dict(proposal.space),
+            visible_through=proposal.visible_through, declarative=self.config,
             with_trial=self.with_trial, catch=self.catch, cuda_visible_devices=self.devices,
         )
 

@@ -89,6 +89,8 @@ def run_on_executor(
     with_trial: bool,
     claim: Callable[[], bool],
     on_finished: Callable[[FrozenTrial], None],
+    *,
+    deterministic: bool = False,
 ) -> None:
     slots = GpuSlots(gpus_per_trial) if gpus_per_trial and executor == "process" else None
     if slots is not None:
@@ -99,11 +101,11 @@ def run_on_executor(
     cancelled = False
     try:
         while True:
-            while failure is None and len(in_flight) < n_jobs and claim():
+            while failure is None and len(in_flight) < n_jobs and _may_ask(in_flight, deterministic, n_jobs) and claim():
                 devices = slots.acquire() if slots is not None else None
                 # `ask` starts the driver's heartbeat for the trial, kept while it holds the future
                 # (the task may wait in a queue, or be rescheduled by the cluster).
-                trial = study.ask(space)
+                trial = study.ask(space, lag=n_jobs if deterministic else None)
                 job = TrialJob(study, trial, func, catch, space is not None, with_trial, devices)
                 in_flight[pool.submit(job)] = (trial, devices)
             if not in_flight:
@@ -129,6 +131,16 @@ def run_on_executor(
         pool.close(cancel=cancelled)
     if failure is not None:
         raise failure
+
+
+def _may_ask(in_flight: Mapping[Future[Outcome], tuple[Trial, str | None]], deterministic: bool, lag: int) -> bool:
+    """Deterministic runs: the next trial (numbered after the newest in flight) sees the trials up to
+    its number - lag, so those must be done first. Waited for here, on their futures, where a lost
+    task is noticed at once (waiting inside `ask` would wait for the reaper)."""
+    if not deterministic or not in_flight:
+        return True
+    numbers = [trial.number for trial, _ in in_flight.values()]
+    return min(numbers) > max(numbers) + 1 - lag
 
 
 def _collect(study: Study, trial: Trial, future: Future[Outcome]) -> FrozenTrial | BaseException | None:

@@ -31,6 +31,7 @@ class RemoteTask:
     pruner: Any
     relative: dict[str, Any] = field(default_factory=dict)
     relative_space: dict[str, Distribution] = field(default_factory=dict)
+    visible_through: int | None = None  # deterministic runs (see Study.ask's `lag`)
     declarative: bool = False
     with_trial: bool = False
     catch: tuple[type[BaseException], ...] = ()
@@ -83,7 +84,8 @@ def run_remote_trial(task: RemoteTask) -> Outcome:
     if task.cuda_visible_devices is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = task.cuda_visible_devices
     study = _study(task)
-    trial = study.start_trial(task.trial_id, proposal=Proposal(task.relative, task.relative_space))
+    trial = study.start_trial(task.trial_id, proposal=Proposal(task.relative, task.relative_space,
+                                                                   task.visible_through))
     if trial is None:  # a rescheduled task whose trial was already reaped
         return Outcome(study.storage.get_trial(task.trial_id).number, None)
     try:
