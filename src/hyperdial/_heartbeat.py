@@ -17,6 +17,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from hyperdial import _clock
 from hyperdial.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -95,4 +96,4 @@ def stale_reason(grace_period: float) -> str:
 
 
 def cutoff(grace_period: float) -> float:
-    return time.time() - grace_period
+    return _clock.now() - grace_period

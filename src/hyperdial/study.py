@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hyperdial import _plugins
+from hyperdial import _clock, _plugins
 from hyperdial._cache import TrialCache
 from hyperdial._enqueue import check_against_history, check_enqueued
 from hyperdial._execution import ExecutionInterface
@@ -355,8 +355,8 @@ class Study(ExecutionInterface):
         if older_than is None:
             if self.heartbeat_interval is None or self.grace_period is None:
                 return []
-            now = time.monotonic()
-            if not force and now - self._last_reap < self.heartbeat_interval / 2:
+            now = _clock.now()
+            if not force and abs(now - self._last_reap) < self.heartbeat_interval / 2:
                 return []
             self._last_reap = now
             older_than = self.grace_period

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from hyperdial import _clock
 from hyperdial.exceptions import DuplicatedStudyError, StudyNotFound, TrialFinishedError, TrialNotFound
 from hyperdial.space import Distribution
 from hyperdial.storage.base import Changes, StudyInfo, StudySummary
@@ -138,7 +138,7 @@ class InMemoryStorage:
                     if t.state == TrialState.WAITING:
                         t.state = TrialState.RUNNING
                         t.datetime_start = _now()
-                        t.heartbeat = time.time()
+                        t.heartbeat = _clock.now()
                         return t.freeze()
             rec = _TrialRecord(
                 trial_id=self._next_trial,
@@ -146,7 +146,7 @@ class InMemoryStorage:
                 number=len(s.trials),
                 state=TrialState.RUNNING if template is None else template.state,
                 datetime_start=_now() if template is None else template.datetime_start,
-                heartbeat=time.time() if template is None else None,
+                heartbeat=_clock.now() if template is None else None,
             )
             self._next_trial += 1
             if template is not None:
@@ -202,7 +202,7 @@ class InMemoryStorage:
         with self._lock:
             rec = self._trial(trial_id)
             if rec.state == TrialState.RUNNING:  # a finished trial's beat is a no-op, as the protocol says
-                rec.heartbeat = time.time()
+                rec.heartbeat = _clock.now()
 
     def fail_stale_trials(self, study_id: int, cutoff: float, reason: str) -> list[FrozenTrial]:
         with self._lock:

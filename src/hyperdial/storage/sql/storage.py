@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from hyperdial import _clock
 from hyperdial.exceptions import (
     DuplicatedStudyError,
     StorageError,
@@ -270,7 +271,7 @@ class SQLStorage:
     def create_trial(self, study_id: int, *, template: FrozenTrial | None = None) -> FrozenTrial:
         def fn(conn: sa.Connection) -> FrozenTrial:
             self._lock_study(conn, study_id)
-            now = time.time()
+            now = _clock.now()
             if template is None:
                 row = conn.execute(
                     _text(
@@ -460,7 +461,7 @@ class SQLStorage:
         self.db.write(
             lambda conn: conn.execute(
                 _text("UPDATE hd_trials SET heartbeat = :now WHERE trial_id = :tid AND state = :running"),
-                {"now": time.time(), "tid": trial_id, "running": _RUNNING},
+                {"now": _clock.now(), "tid": trial_id, "running": _RUNNING},
             ),
             patient=False,
         )
