@@ -12,6 +12,7 @@ from hyperdial.exceptions import DuplicatedStudyError, invalid
 from hyperdial.history import StudyDirection, parse_directions
 from hyperdial.storage.base import Storage, StudySummary, get_storage
 from hyperdial.study import Study, check_plugins
+from hyperdial.system_attrs import LIVENESS
 
 if TYPE_CHECKING:
     from hyperdial.pruners.base import Pruner
@@ -36,7 +37,7 @@ def _default_pruner(n_objectives: int) -> Any:
     return ASHA(min_early_stopping_rate=1)
 
 
-_LIVENESS = "liveness"  # study system attr: the heartbeat settings every worker should share
+_LIVENESS = LIVENESS  # study system attr: the heartbeat settings every worker should share
 
 
 def _shared(store: Storage) -> bool:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from hyperdial._heartbeat import retry_template
 from hyperdial.exceptions import TrialFinishedError, invalid
+from hyperdial.system_attrs import FAIL_REASON, RETRY_COUNT
 from hyperdial.trial import Proposal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class ExecutionInterface:
             return None
         created: FrozenTrial = self._storage.create_trial(self._study_id, template=template)
         _logger.warning("Trial %d will rerun the parameters of trial %d (retry %d of %d)",
-                        created.number, trial.number, template.system_attrs["retry_count"], self.max_retries)
+                        created.number, trial.number, template.system_attrs[RETRY_COUNT], self.max_retries)
         return created
 
     def keep_alive(self, trial: Trial | int, alive: bool = True) -> None:
@@ -157,5 +158,5 @@ class ExecutionInterface:
         trial_id = trial.trial_id if isinstance(trial, Trial) else trial
         self.keep_alive(trial_id, alive=False)
         frozen: FrozenTrial = self._storage.get_trial(trial_id)
-        self._log_finished(frozen, frozen.system_attrs.get("fail_reason"))  # type: ignore[attr-defined]
+        self._log_finished(frozen, frozen.system_attrs.get(FAIL_REASON))  # type: ignore[attr-defined]
         return frozen

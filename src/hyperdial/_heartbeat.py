@@ -6,7 +6,7 @@ default, in storages that several processes can share: SQLite files and PostgreS
 one UPDATE per running trial per interval); any live worker that sees a RUNNING trial whose heartbeat is older
 than `grace_period` marks it FAIL (atomically, so only one worker does) and, if
 retries remain, enqueues its parameters again as a new trial linked to the old one
-(`system_attrs["retry_of"]` = the old number, `["retry_count"]` = how many reruns).
+(`system_attrs[RETRY_OF]` = the old number, `[RETRY_COUNT]` = how many reruns).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from typing import TYPE_CHECKING
 
 from hyperdial import _clock
+from hyperdial.system_attrs import FIXED_PARAMS, RETRY_COUNT, RETRY_OF
 from hyperdial.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 _logger = logging.getLogger("hyperdial")
 
-RETRY_OF = "retry_of"
-RETRY_COUNT = "retry_count"
 
 
 DEFAULT_HEARTBEAT_INTERVAL = 30.0
@@ -82,12 +81,12 @@ def retry_template(trial: FrozenTrial, max_retries: int) -> FrozenTrial | None:
     count = int(trial.system_attrs.get(RETRY_COUNT, 0))
     if count >= max_retries:
         return None
-    params = {**trial.system_attrs.get("fixed_params", {}), **trial.params}
+    params = {**trial.system_attrs.get(FIXED_PARAMS, {}), **trial.params}
     return FrozenTrial(
         number=-1,
         state=TrialState.WAITING,
         user_attrs=dict(trial.user_attrs),
-        system_attrs={"fixed_params": params, RETRY_OF: trial.number, RETRY_COUNT: count + 1},
+        system_attrs={FIXED_PARAMS: params, RETRY_OF: trial.number, RETRY_COUNT: count + 1},
     )
 
 

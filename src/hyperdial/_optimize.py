@@ -15,6 +15,7 @@ from hyperdial import _plugins
 from hyperdial._progress import Progress as _Progress
 from hyperdial.exceptions import Terminated, TrialFinishedError, TrialPruned, invalid
 from hyperdial.space import parse_space
+from hyperdial.system_attrs import FAIL_REASON, RETRY_OF
 from hyperdial.trial import FrozenTrial, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _wants_trial(func: Callable[..., Any]) -> bool:
 def study_total(study: Study) -> int:
     """Trials that count toward a study-wide budget: all but failed ones that were rerun."""
     trials = study.history().trials
-    rerun = {t.system_attrs["retry_of"] for t in trials if "retry_of" in t.system_attrs}
+    rerun = {t.system_attrs[RETRY_OF] for t in trials if RETRY_OF in t.system_attrs}
     return sum(1 for t in trials if not (t.state == TrialState.FAIL and t.number in rerun))
 
 
@@ -122,7 +123,7 @@ def execute_trial(
         stored = study.storage.get_trial(trial.trial_id)
         _logger.warning(
             "Trial %d was taken from this worker (it is %s in the storage: %s); its result here is dropped",
-            trial.number, stored.state.name, stored.system_attrs.get("fail_reason", "finished elsewhere"),
+            trial.number, stored.state.name, stored.system_attrs.get(FAIL_REASON, "finished elsewhere"),
         )
         return stored
 

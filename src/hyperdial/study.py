@@ -20,6 +20,7 @@ from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
 from hyperdial.storage.base import Storage
+from hyperdial.system_attrs import FAIL_REASON, FIXED_PARAMS
 from hyperdial.transform import decode
 from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, check_number, json_attr
 
@@ -300,7 +301,7 @@ class Study(ExecutionInterface):
         """Finish a trial from `ask`: COMPLETE with `values`, or `state=PRUNED`/`FAIL`.
 
         NaN, infinity, a non-number or the wrong number of values records the trial
-        as FAIL, with the reason in `system_attrs["fail_reason"]`.
+        as FAIL, with the reason in `system_attrs[FAIL_REASON]`.
 
         `values` with `state=PRUNED` or `FAIL` is refused (as in Optuna), not dropped:
         a pruned trial's value is its last reported intermediate value.
@@ -322,7 +323,7 @@ class Study(ExecutionInterface):
                 if isinstance(v, float) and math.isfinite(v):
                     final = (v,)
         if state == TrialState.FAIL and reason:
-            live.set_system_attr("fail_reason", reason)
+            live.set_system_attr(FAIL_REASON, reason)
         if self._heartbeat is not None:
             self._heartbeat.remove(live.trial_id)
         completed = self._storage.finish_trial(live.trial_id, state, final)
@@ -364,7 +365,7 @@ class Study(ExecutionInterface):
             raise invalid("older_than", "must be a number of seconds >= 0", older_than)
         stale = self._storage.fail_stale_trials(self._study_id, cutoff(older_than), stale_reason(older_than))
         for t in stale:
-            _logger.warning("Trial %d failed: %s", t.number, t.system_attrs.get("fail_reason"))
+            _logger.warning("Trial %d failed: %s", t.number, t.system_attrs.get(FAIL_REASON))
             self.requeue(t)
         return stale
 
@@ -436,13 +437,13 @@ class Study(ExecutionInterface):
         check_against_history(params, trials)
         if skip_if_exists:
             for t in trials:
-                if {**t.system_attrs.get("fixed_params", {}), **t.params} == dict(params):
+                if {**t.system_attrs.get(FIXED_PARAMS, {}), **t.params} == dict(params):
                     return
         template = FrozenTrial(
             number=-1,
             state=TrialState.WAITING,
             user_attrs={k: json_attr(k, v) for k, v in (user_attrs or {}).items()},
-            system_attrs={"fixed_params": dict(params)},
+            system_attrs={FIXED_PARAMS: dict(params)},
         )
         self._storage.create_trial(self._study_id, template=template)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hyperdial.exceptions import InvalidParameterError, TrialFinishedError, invalid
 from hyperdial.space import Categorical, Distribution, Float, Int, ParamValue
+from hyperdial.system_attrs import FIXED_PARAMS, PROPOSAL
 
 if TYPE_CHECKING:
     from hyperdial.history import History
@@ -23,7 +24,7 @@ _logger = logging.getLogger("hyperdial")
 
 
 CONSTRAINTS_KEY = "constraints"
-PROPOSAL_KEY = "proposal"  # the joint sample made at `ask`, for samplers of other processes
+PROPOSAL_KEY = PROPOSAL  # the joint sample made at `ask`, for samplers of other processes
 
 
 class TrialState(enum.IntEnum):
@@ -260,7 +261,7 @@ class Trial(_SuggestMixin):
         self._state = TrialState.RUNNING
         self._relative: dict[str, Any] = {}
         self._relative_space: dict[str, Distribution] = {}
-        self._fixed: dict[str, Any] = dict(frozen.system_attrs.get("fixed_params") or {})
+        self._fixed: dict[str, Any] = dict(frozen.system_attrs.get(FIXED_PARAMS) or {})
         self._history: History | None = None  # one lazy view per trial, shared by its suggestions
         # Deterministic runs (`optimize(deterministic=True)`): the trial sees only trials numbered
         # up to here, all finished, and its new parameters come from its own fork of the sampler.

@@ -13,6 +13,7 @@ import argparse
 import logging
 
 from hyperdial.cli.commands import CommandError, open_study
+from hyperdial.system_attrs import RETRY_OF
 
 
 def _seconds(text: str) -> float:
@@ -43,7 +44,7 @@ def cmd_fail_stale(args: argparse.Namespace, storage: str) -> int:
         print(f"no RUNNING trial of {args.study!r} has been silent for more than {older_than:g} s")
         return 0
     numbers = {t.number for t in failed}
-    reruns = {t.system_attrs["retry_of"]: t.number for t in study.trials if t.system_attrs.get("retry_of") in numbers}
+    reruns = {t.system_attrs[RETRY_OF]: t.number for t in study.trials if t.system_attrs.get(RETRY_OF) in numbers}
     for t in failed:
         rerun = f"; rerun as trial {reruns[t.number]}" if t.number in reruns else ""
         print(f"trial {t.number}: FAIL (no heartbeat for more than {older_than:g} s){rerun}")

@@ -14,6 +14,7 @@ from hyperdial.history import History
 from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed
 from hyperdial.space import Categorical, Distribution, choice_key
+from hyperdial.system_attrs import FIXED_PARAMS
 from hyperdial.trial import FrozenTrial, TrialState
 
 
@@ -58,7 +59,7 @@ class Grid(PicklableLock):
         return len(self.points)
 
     def _point_of(self, trial: FrozenTrial) -> int | None:
-        params = {**trial.system_attrs.get("fixed_params", {}), **trial.params}
+        params = {**trial.system_attrs.get(FIXED_PARAMS, {}), **trial.params}
         if not all(n in params for n in self.names):
             return None
         return self._index.get(tuple(choice_key(params[n]) for n in self.names))

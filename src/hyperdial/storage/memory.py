@@ -13,6 +13,7 @@ from hyperdial import _clock
 from hyperdial.exceptions import DuplicatedStudyError, StudyNotFound, TrialFinishedError, TrialNotFound
 from hyperdial.space import Distribution
 from hyperdial.storage.base import Changes, StudyInfo, StudySummary
+from hyperdial.system_attrs import FAIL_REASON
 from hyperdial.trial import FrozenTrial, TrialState
 
 
@@ -212,7 +213,7 @@ class InMemoryStorage:
                 if t.state == TrialState.RUNNING and t.heartbeat is not None and t.heartbeat < cutoff
             ]
             for t in stale:
-                t.system_attrs["fail_reason"] = reason
+                t.system_attrs[FAIL_REASON] = reason
                 t.state = TrialState.FAIL
                 t.datetime_complete = _now()
                 s.mark_finished(t)

@@ -33,6 +33,7 @@ from hyperdial.storage._url import misread_host, redact_url
 from hyperdial.storage.base import Changes, StudyInfo, StudySummary
 from hyperdial.storage.sql import migrations
 from hyperdial.storage.sql.engine import Database
+from hyperdial.system_attrs import FAIL_REASON
 from hyperdial.trial import FrozenTrial, TrialState
 
 _RUNNING, _WAITING = int(TrialState.RUNNING), int(TrialState.WAITING)
@@ -491,7 +492,7 @@ class SQLStorage:
                     ),
                     {"fail": int(TrialState.FAIL), "now": now, "seq": seq, "tid": tid},
                 )
-                self._upsert_attr(conn, tid, "fail_reason", reason, True)
+                self._upsert_attr(conn, tid, FAIL_REASON, reason, True)
             if not ids:
                 return []
             names = {f"t{i}": tid for i, tid in enumerate(ids)}

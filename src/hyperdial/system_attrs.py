@@ -1,0 +1,24 @@
+"""The keys hyperdial itself writes into `system_attrs`, named once.
+
+Trials:
+- `FAIL_REASON`: why a trial is FAIL ("ValueError: ...", "no heartbeat for more than 120 s: ...").
+- `FIXED_PARAMS`: the values an enqueued (or rerun) trial must take.
+- `RETRY_OF` / `RETRY_COUNT`: a rerun's original trial number, and how many reruns led to it.
+- `PROPOSAL`: the joint sample made at `ask`, so samplers in other processes see where a
+  running trial is headed (constant liar) before its objective asks for the values.
+Studies:
+- `LIVENESS`: the heartbeat settings every worker of the study shares.
+
+>>> import hyperdial as hd
+>>> study = hd.create_study()
+>>> study.optimize(lambda t: float("nan"), n_trials=1, show_progress_bar=False)
+>>> study.trials[0].system_attrs[FAIL_REASON]
+'the objective returned nan, which is not a finite number'
+"""
+
+FAIL_REASON = "fail_reason"
+FIXED_PARAMS = "fixed_params"
+RETRY_OF = "retry_of"
+RETRY_COUNT = "retry_count"
+PROPOSAL = "proposal"
+LIVENESS = "liveness"
