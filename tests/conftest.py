@@ -12,9 +12,11 @@ import glob
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +27,36 @@ from hyperdial.storage import Storage
 
 PG_ENV = "HYPERDIAL_TEST_POSTGRES_URL"
 collect_ignore = ["data"]  # scripts that write fixtures, not tests
+
+
+# The markers declared in pyproject.toml, applied here so that `-m "not slow and not postgres"`
+# (the fast subset in the README) selects by what a test needs, without a decorator on each:
+# `postgres` for every test that reaches the PostgreSQL server, `slow` for these modules, whose
+# tests start processes or clusters (a few seconds to a minute each).
+SLOW_MODULES = {
+    "test_cli_worker.py", "test_default_jobs.py", "test_executors.py", "test_liveness.py", "test_multiprocess.py",
+    "test_readme.py",
+}
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # `timeout`, a cancelled CI job or `kill` send SIGTERM, which skips fixture teardown and left
+    # the throwaway PostgreSQL server running with its data in /tmp; an interrupt tears down.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "pg_server" in getattr(item, "fixturenames", ()) or any(v == "postgres" for v in params.values() if isinstance(v, str)):
+            item.add_marker(pytest.mark.postgres)
+        if item.path.name in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
