@@ -105,13 +105,20 @@ class Grid(PicklableLock):
         return out
 
     def is_exhausted(self, history: History) -> bool:
-        """True once every grid point belongs to some trial (finished or running)."""
-        taken = {
-            p
-            for t in history.trials
-            if t.state != TrialState.WAITING and (p := self._point_of(t)) is not None
-        }
-        return len(taken) >= len(self.points)
+        """True once every grid point belongs to some trial (finished or running), counting each
+        running trial that has no point yet as one more point taken: it will get a free one (a
+        driver asks for the next trial before the last one's objective has suggested anything)."""
+        taken = set()
+        pending = 0
+        for t in history.trials:
+            if t.state == TrialState.WAITING:
+                continue
+            p = self._point_of(t)
+            if p is not None:
+                taken.add(p)
+            elif t.state == TrialState.RUNNING:
+                pending += 1
+        return len(taken) + pending >= len(self.points)
 
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
         with self._lock:
