@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from pathlib import Path
@@ -32,7 +33,8 @@ def test_threads_of_one_worker_keep_their_own_sampler(tmp_path: Path) -> None:
     study = hd.create_study(study_name="r", storage=url)
     trials = [study.ask(), study.ask()]
     tasks = [RemoteTask(storage_url=url, study_name="r", trial_id=t.trial_id, func=_objective,
-                        sampler=Constant(v), pruner=hd.pruners.Nop()) for t, v in zip(trials, (0.1, 0.9))]
+                        sampler=pickle.dumps(Constant(v)), pruner=hd.pruners.Nop())
+             for t, v in zip(trials, (0.1, 0.9))]
     threads = [threading.Thread(target=run_remote_trial, args=(task,)) for task in tasks]
     for th in threads:
         th.start()

@@ -13,6 +13,7 @@ every place trials run:
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,12 +39,15 @@ class TrialJob:
     with_trial: bool = False  # func(params, trial)
     devices: str | None = None  # CUDA_VISIBLE_DEVICES for this trial
 
-    def remote(self) -> RemoteTask:
-        """The picklable form, for a worker that opens the study by URL."""
+    def remote(self, sampler_blob: bytes | None = None) -> RemoteTask:
+        """The picklable form, for a worker that opens the study by URL (`sampler_blob`: the
+        pickled sampler for its new parameters, when the caller already has it)."""
         proposal = self.trial.proposal
+        if sampler_blob is None:
+            sampler_blob = pickle.dumps(self.study.sampler_for(self.trial))
         return RemoteTask(
             storage_url=storage_url_of(self.study), study_name=self.study.study_name,
-            trial_id=self.trial.trial_id, func=self.func, sampler=self.study.sampler_for(self.trial),
+            trial_id=self.trial.trial_id, func=self.func, sampler=sampler_blob,
             pruner=self.study.pruner,
             relative=dict(proposal.params), relative_space=dict(proposal.space),
             visible_through=proposal.visible_through, declarative=self.config,
@@ -90,9 +94,21 @@ class RemotePool:
         self._pool = pool
         self._owned = owned  # shut down here (a process pool started for the call), or the caller's
         self._on_close = on_close
+        self._shared: tuple[Any, bytes] | None = None  # (the study's sampler, its pickle)
 
     def submit(self, job: TrialJob) -> Future[Outcome]:
-        return self._pool.submit(run_remote_trial, job.remote())
+        sampler = job.study.sampler_for(job.trial)
+        if sampler is job.study.sampler:
+            # The study's shared sampler, pickled once per run: a worker uses it only for parameters
+            # the driver's joint proposal did not cover (recomputing its state from the history), so a
+            # snapshot serves every task, and its caches (tens of KB after a few hundred trials) are
+            # not pickled and shipped with each one.
+            if self._shared is None or self._shared[0] is not sampler:
+                self._shared = (sampler, pickle.dumps(sampler))
+            blob = self._shared[1]
+        else:  # a deterministic run's per-trial fork
+            blob = pickle.dumps(sampler)
+        return self._pool.submit(run_remote_trial, job.remote(blob))
 
     def close(self, *, cancel: bool = False) -> None:
         if cancel or self._owned:  # on Ctrl-C, queued tasks are cancelled (Ray's running ones too)

@@ -9,7 +9,6 @@ The driver only learns that the trial ended, and reads it back.
 
 from __future__ import annotations
 
-import copy
 import os
 import pickle
 import threading
@@ -27,7 +26,7 @@ class RemoteTask:
     study_name: str
     trial_id: int
     func: Callable[..., Any]
-    sampler: Any
+    sampler: bytes  # pickled: a private copy for each task, unpickled on the worker
     pruner: Any
     relative: dict[str, Any] = field(default_factory=dict)
     relative_space: dict[str, Distribution] = field(default_factory=dict)
@@ -62,9 +61,9 @@ def _study(task: RemoteTask) -> Any:
         if study is None:
             study = open_study(study_name=task.study_name, storage=task.storage_url)
             _studies[key] = study
-    # A private, writable copy: Ray hands out numpy arrays of task arguments read-only
-    # (zero-copy), and samplers grow their caches in place.
-    study.sampler = copy.deepcopy(task.sampler)
+    # A private, writable copy per task (unpickled here: Ray hands out numpy arrays of task
+    # arguments read-only, zero-copy, and samplers grow their caches in place).
+    study.sampler = pickle.loads(task.sampler)
     study.pruner = task.pruner
     return study
 
