@@ -153,7 +153,9 @@ def test_killed_dask_worker_loses_no_trial(
 def test_ray_local_cluster(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray", reason="the ray extra is part of the test extra")
     study = hd.create_study(storage=f"sqlite:///{tmp_path}/r.db", seed=2, pruner=hd.pruners.Median(n_startup_trials=3))
-    executor = hd.executors.Ray(runtime_env={"env_vars": {"PYTHONPATH": TESTS_DIR}})
+    # The workers import these tests' objectives, and the hyperdial under test (not another install).
+    here = os.pathsep.join([TESTS_DIR, str(Path(hd.__file__).parent.parent)])
+    executor = hd.executors.Ray(runtime_env={"env_vars": {"PYTHONPATH": here}})
     try:
         study.optimize(objectives.curve, n_trials=50, n_jobs=2, executor=executor, show_progress_bar=False)
     finally:
