@@ -39,6 +39,9 @@ class TrialMemo(Generic[V]):
     def __len__(self) -> int:
         return len(self._values)
 
+    def __contains__(self, number: object) -> bool:
+        return number in self._values
+
     def __getitem__(self, number: int) -> V:
         return self._values[number]
 

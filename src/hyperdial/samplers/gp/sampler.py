@@ -8,12 +8,14 @@ import math
 import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
+from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
 from hyperdial.samplers.gp.conditional import Conditions, imputed_params, union_space
 from hyperdial.samplers.gp.encoding import Encoding
@@ -129,6 +131,18 @@ def _one_blas_thread() -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class _Observations:
+    """The trials a proposal models and their encoding (see `GP._observations`)."""
+
+    complete: Sequence[FrozenTrial]
+    pruned: list[FrozenTrial]
+    model_space: dict[str, Distribution]
+    enc: Encoding
+    x: np.ndarray
+    conditions: Conditions | None
+
+
 class GP(PicklableLock):
     """Gaussian-process Bayesian optimisation: Matern-5/2 with ARD, input warping, LogEI.
 
@@ -208,7 +222,7 @@ class GP(PicklableLock):
         self._rows: dict[int, tuple[dict[str, Any], np.ndarray]] = {}  # number -> (params, point); finished trials never change
         self._theta: dict[str, np.ndarray] = {}  # warm starts per model role
         # Conditional parameters proposed with the joint ones, until the objective asks for them.
-        self._pending: dict[int, dict[str, tuple[Distribution, Any]]] = {}
+        self._pending: TrialMemo[dict[str, tuple[Distribution, Any]]] = TrialMemo()  # conditional values, per trial
 
     def __repr__(self) -> str:
         return f"GP(seed={self.seed}, n_startup_trials={self.n_startup_trials})"
@@ -233,7 +247,7 @@ class GP(PicklableLock):
         out: dict[str, Any] = {}
         rest: dict[str, Distribution] = {}
         with self._lock:
-            pending = self._pending.get(trial.number, {})
+            pending = self._pending.get(trial.number) or {}
             for name, dist in space.items():
                 if name in pending and pending[name][0] == dist:
                     out[name] = pending.pop(name)[1]
@@ -246,7 +260,7 @@ class GP(PicklableLock):
 
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
         with self._lock:
-            self._pending.pop(trial.number, None)
+            self._pending.pop(trial.number)
 
     def _log_fallback(self, space: Mapping[str, Distribution]) -> None:
         with self._lock:
@@ -300,88 +314,117 @@ class GP(PicklableLock):
 
     # -- proposal ------------------------------------------------------------------
     def _propose(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
+        """Fit the objective (and constraint) models, lie about running trials, maximise the
+        acquisition; the conditional parameters the point switches on wait in `_pending`."""
         from hyperdial.samplers.gp import model
-        from hyperdial.samplers.gp.acquisition import Acquisition
         from hyperdial.samplers.gp.kernel import Embedding
         from hyperdial.samplers.gp.optim import optimize
 
+        obs = self._observations(history, space)
+        if obs.enc.dim == 0:
+            return obs.enc.decode(np.zeros(0))
+        rng = trial_rng(self.seed, trial.number)
+        emb = Embedding(obs.enc.cat_sizes)
+        layout = model.Layout(obs.enc.dim, len(emb.numeric), not self.deterministic_objective, self.input_warping)
+        f = self._objective_values(history, obs.complete, rng)  # to maximise
+        f = np.concatenate([f, np.full(len(obs.pruned), np.min(f))])
+        if np.ptp(f) == 0.0 and all(t.constraints is None for t in obs.complete):
+            # Every value the same: nothing to model yet, keep filling the space.
+            return self._startup.sample(history, trial, space)
+        y = self._prior_centred(f)
+        obj = self._fit("objective", emb, layout, obs.x, y, rng, better=y)
+        constraints = self._constraint_models(obs.complete, emb, layout, obs.x, rng)
+        feasible = np.array([t.feasible for t in obs.complete] + [False] * len(obs.pruned))
+        obj, constraints = self._lie_about_running(history, trial, space, obs, y, feasible, obj, constraints)
+        acq, project, best_first = self._acquisition(obs, y, feasible, obj, constraints)
+        incumbents = obs.x[best_first[:N_INCUMBENTS]]
+        point, _ = optimize(acq, obs.enc, rng, incumbents, obj.hp.lengthscales,
+                            n_sobol_log2=10 if len(y) <= 300 else 9, observed=obj.x, project=project)
+        values = obs.enc.decode(point)
+        if obs.conditions is None:
+            return values
+        self._remember_conditional(history, trial, space, obs, point, values)
+        return {n: values[n] for n in space}
+
+    def _observations(self, history: History, space: Mapping[str, Distribution]) -> _Observations:
+        """What the model is fitted on: COMPLETE trials, and PRUNED ones modelled at the worst value
+        seen (the pruner judged them bad; without a value there the model keeps proposing the point
+        it stops after one step: seen on lcbench with Median, a thousand trials, ten finished; this is
+        what the multi-fidelity view's stopped="worst" does at the full budget, the better of its
+        modes on lcbench). With `conditional`, over the union of their parameters."""
         complete = history.complete
-        # PRUNED trials are modelled at the worst value seen: the pruner judged them bad, and
-        # without a value there the model keeps proposing the point it stops after one step (seen
-        # on lcbench with Median: a thousand trials, ten finished). This is what the multi-fidelity
-        # view's stopped="worst" does at the full budget, the better of its modes on lcbench.
         pruned = [t for t in history.with_states(TrialState.PRUNED)
                   if all(t.distributions.get(k) == d for k, d in space.items())]
         model_space = union_space([*complete, *pruned], space) if self.conditional else dict(space)
         enc, x = self._encode(model_space, [*complete, *pruned])
-        if enc.dim == 0:
-            return enc.decode(np.zeros(0))
         conditions = None
-        if len(model_space) > len(space):
+        if enc.dim and len(model_space) > len(space):
             centre = enc.encode({k: decode(d, 0.5) for k, d in enc.space.items()})
             conditions = Conditions(list(enc.model_space), model_space, [*complete, *pruned],
                                     set(model_space) - set(space), centre)
-        rng = trial_rng(self.seed, trial.number)
-        emb = Embedding(enc.cat_sizes)
-        layout = model.Layout(enc.dim, len(emb.numeric), not self.deterministic_objective, self.input_warping)
+        return _Observations(complete, pruned, model_space, enc, x, conditions)
 
-        f = self._objective_values(history, complete, rng)  # to maximise
-        f = np.concatenate([f, np.full(len(pruned), np.min(f))])
-        if np.ptp(f) == 0.0 and all(t.constraints is None for t in complete):
-            # Every value the same: nothing to model yet, keep filling the space.
-            return self._startup.sample(history, trial, space)
-        # A pessimistic prior mean: the GP is zero-mean on y - min(y), so far from the data it
-        # predicts the worst value seen, not the average. With the average, the posterior far away
-        # (the corners of the box, in 5+ dimensions) looks as promising as the middle, and EI
-        # spends a third or more of the trials there (seen on Ackley-10: corners at 19.8 while the
-        # incumbent sat at 14). Normalised regret at 100 trials, 10 seeds: Ackley-10 0.45 -> 0.17,
-        # Styblinski-Tang-8 0.26 -> 0.12 (docs/benchmarks.md). `prior_quantile` moves it up (Auto,
-        # once trials are pruned, to the best value: stopped trials sit at the worst value, and a
-        # prior there too makes an unexplored region look no better than one where trials were stopped).
+    def _prior_centred(self, f: np.ndarray) -> np.ndarray:
+        """The transformed targets minus the prior mean. A pessimistic prior: the GP is zero-mean on
+        y - min(y), so far from the data it predicts the worst value seen, not the average. With the
+        average, the posterior far away (the corners of the box, in 5+ dimensions) looks as promising
+        as the middle, and EI spends a third or more of the trials there (seen on Ackley-10: corners
+        at 19.8 while the incumbent sat at 14). Normalised regret at 100 trials, 10 seeds: Ackley-10
+        0.45 -> 0.17, Styblinski-Tang-8 0.26 -> 0.12 (docs/benchmarks.md). `prior_quantile` moves it
+        up (Auto, once trials are pruned, to the best value: stopped trials sit at the worst value,
+        and a prior there too makes an unexplored region look no better than one where trials were
+        stopped)."""
         y = OutputTransform(f)(f)
         y -= float(np.quantile(y, self.prior_quantile))
-        obj = self._fit("objective", emb, layout, x, y, rng, better=y)
+        return y
 
-        feasible = np.array([t.feasible for t in complete] + [False] * len(pruned))
-        constraints = self._constraint_models(complete, emb, layout, x, rng)
+    def _lie_about_running(
+        self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution], obs: _Observations,
+        y: np.ndarray, feasible: np.ndarray, obj: Any, constraints: list[tuple[Any, float]],
+    ) -> tuple[Any, list[tuple[Any, float]]]:
+        """Constant liar: other workers' points enter the model with the worst value seen, so the
+        acquisition drops there and this proposal goes elsewhere (Ginsbourger et al. 2010)."""
+        running = [r for t in history.running if t.number != trial.number
+                   and all((r := t.with_proposal()).distributions.get(k) == d for k, d in space.items())]
+        if not running:
+            return obj, constraints
+        _, xr = self._encode(obs.model_space, running)
+        lie = np.ones(len(running))
+        if feasible.any():
+            return obj.condition(xr, lie * float(np.min(y))), constraints
+        # Only the feasibility terms count: lie on the constraints instead.
+        return obj, [(g.condition(xr, lie * float(np.min(g.y))), tau) for g, tau in constraints]
+
+    def _acquisition(
+        self, obs: _Observations, y: np.ndarray, feasible: np.ndarray, obj: Any, constraints: list[tuple[Any, float]],
+    ) -> tuple[Any, Any, np.ndarray]:
+        """The acquisition (EI, weighted by the probability of feasibility), projected onto the
+        learned activation rules of a conditional space; and the observations best first."""
+        from hyperdial.samplers.gp.acquisition import Acquisition
+
         if feasible.any():
             best = float(np.max(y[feasible]))
             ranking = np.where(feasible, y, -np.inf)
         else:
             best = math.inf
-            ranking = -np.array([t.violation for t in complete] + [np.inf] * len(pruned))
-
-        running = [r for t in history.running if t.number != trial.number
-                   and all((r := t.with_proposal()).distributions.get(k) == d for k, d in space.items())]
-        if running:
-            # Constant liar: other workers' points enter the model with the worst value seen, so the
-            # acquisition drops there and this proposal goes elsewhere (Ginsbourger et al. 2010).
-            _, xr = self._encode(model_space, running)
-            lie = np.ones(len(running))
-            if feasible.any():
-                obj = obj.condition(xr, lie * float(np.min(y)))
-            else:  # only the feasibility terms count: lie on the constraints instead
-                constraints = [(g.condition(xr, lie * float(np.min(g.y))), tau) for g, tau in constraints]
+            ranking = -np.array([t.violation for t in obs.complete] + [np.inf] * len(obs.pruned))
         acq: Any = Acquisition(obj if feasible.any() else None, best, constraints)
         project = None
+        conditions = obs.conditions
         if conditions is not None and conditions.rules:
             acq, project = _projected(acq, conditions), lambda z: conditions.project(z)[0]
-        incumbents = x[np.argsort(-ranking, kind="stable")[:N_INCUMBENTS]]
-        point, _ = optimize(acq, enc, rng, incumbents, obj.hp.lengthscales, n_sobol_log2=10 if len(y) <= 300 else 9,
-                            observed=obj.x, project=project)
-        values = enc.decode(point)
-        if conditions is None:
-            return values
-        # The joint parameters now; the conditional ones the point switches on when the objective asks.
-        on = conditions.active(point[None, :])[0]
-        active = {n for j, n in enumerate(enc.model_space) if on[j]}
+        return acq, project, np.argsort(-ranking, kind="stable")
+
+    def _remember_conditional(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution],
+                              obs: _Observations, point: np.ndarray, values: dict[str, Any]) -> None:
+        """The conditional parameters the point switches on, for when the objective asks for them."""
+        assert obs.conditions is not None
+        on = obs.conditions.active(point[None, :])[0]
+        active = {n for j, n in enumerate(obs.enc.model_space) if on[j]}
         with self._lock:
-            self._pending[trial.number] = {
-                n: (model_space[n], values[n]) for n in model_space if n not in space and n in active
-            }
-            while len(self._pending) > 4096:
-                del self._pending[next(iter(self._pending))]
-        return {n: values[n] for n in space}
+            self._pending.put(trial.number, {
+                n: (obs.model_space[n], values[n]) for n in obs.model_space if n not in space and n in active
+            }, history)
 
     def _objective_values(self, history: History, complete: Sequence[FrozenTrial], rng: np.random.Generator) -> np.ndarray:
         signs = np.array([-history.sign(i) for i in range(history.n_objectives)])
