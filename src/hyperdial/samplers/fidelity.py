@@ -191,6 +191,7 @@ class BudgetView(PicklableLock):
         return c
 
     def _build(self, history: History, n_min: int, n_complete: int) -> tuple[History, Budget]:
+        """The view: every used trial at the chosen budget's value (stopped ones as `stopped` says)."""
         m = history.n_objectives
         trials = history.trials
         if m != self._m or len(self._curves) > 2 * len(trials) + 1024:  # another study, or mostly stale
@@ -203,6 +204,20 @@ class BudgetView(PicklableLock):
             step = _largest_budget([c for c in curves if c.steps], n_min)
         if step is None and (self.stopped == "pruned" or n_complete == 0):
             return history, Budget(None, n_complete, n_min)
+        values = self._values_at(trials, step, m)
+        signs = [history.sign(i) for i in range(m)]
+        worst: tuple[float, ...] | None = None
+        if self.stopped != "pruned" and values:
+            worst = tuple(s * max(s * v[i] for v in values.values()) for i, s in enumerate(signs))
+        out: list[FrozenTrial] = []
+        for t in trials:
+            seen = self._as_seen(t, values.get(t.number), step, worst, signs, m)
+            if seen is not None:
+                out.append(seen)
+        return History(history.directions, out), Budget(step, len(values), n_min)
+
+    def _values_at(self, trials: Sequence[FrozenTrial], step: int | None, m: int) -> dict[int, tuple[float, ...]]:
+        """Each used trial's value at `step` (None: the final values of COMPLETE trials)."""
         values: dict[int, tuple[float, ...]] = {}
         for t in trials:
             if t.state not in _USED:
@@ -215,41 +230,35 @@ class BudgetView(PicklableLock):
             value = c.at(step) if c is not None and c.source is t and c.steps else None
             if value is not None:
                 values[t.number] = value
-        worst: tuple[float, ...] | None = None
-        signs = [history.sign(i) for i in range(m)]
-        if self.stopped != "pruned" and values:
-            worst = tuple(s * max(s * v[i] for v in values.values()) for i, s in enumerate(signs))
-        out: list[FrozenTrial] = []
-        for t in trials:
-            if t.state not in _USED:
-                out.append(t)
-                continue
-            value = values.get(t.number)
-            if value is None:
-                if t.state == TrialState.PRUNED:
-                    if worst is None:
-                        out.append(t)  # stopped before this budget: evidence against its region
-                        continue
-                    value = worst  # a pessimistic guess, for models that ignore PRUNED trials
-                    if self.stopped == "last":  # its own last report, if that is worse still
-                        c = self._curve(t, m)
-                        if c.values:
-                            own = c.values[-1]
-                            value = tuple(s * max(s * w, s * o) for s, w, o in zip(signs, worst, own))
-                else:
-                    continue  # COMPLETE without a report up to this budget: its value is another budget's
-            elif step is None:
-                out.append(t)
-                continue
-            key = (step, value)
-            hit = self._views.get(t.number)
-            if hit is not None and hit[0] is t and hit[1] == key:
-                out.append(hit[2])
-            else:
-                view = replace(t, state=TrialState.COMPLETE, values=value)
-                self._views[t.number] = (t, key, view)
-                out.append(view)
-        return History(history.directions, out), Budget(step, len(values), n_min)
+        return values
+
+    def _as_seen(
+        self, t: FrozenTrial, value: tuple[float, ...] | None, step: int | None,
+        worst: tuple[float, ...] | None, signs: Sequence[float], m: int,
+    ) -> FrozenTrial | None:
+        """How the model sees trial `t` at the budget (None: left out of the view)."""
+        if t.state not in _USED:
+            return t
+        if value is None:
+            if t.state != TrialState.PRUNED:
+                return None  # COMPLETE without a report up to this budget: its value is another budget's
+            if worst is None:
+                return t  # stopped before this budget: evidence against its region
+            value = worst  # a pessimistic guess, for models that ignore PRUNED trials
+            if self.stopped == "last":  # its own last report, if that is worse still
+                c = self._curve(t, m)
+                if c.values:
+                    own = c.values[-1]
+                    value = tuple(s * max(s * w, s * o) for s, w, o in zip(signs, worst, own))
+        elif step is None:
+            return t
+        key = (step, value)
+        hit = self._views.get(t.number)
+        if hit is not None and hit[0] is t and hit[1] == key:
+            return hit[2]
+        view = replace(t, state=TrialState.COMPLETE, values=value)
+        self._views[t.number] = (t, key, view)
+        return view
 
 
 def _largest_budget(curves: Sequence[_Curve], n_min: int) -> int | None:
