@@ -54,12 +54,12 @@ def open_executor(study: Study, executor: Any, n_jobs: int | None, gpus_per_tria
         n = n_jobs or 1  # isolation, not parallelism, unless asked: each trial may use every core
         # spawn: forking a process that runs threads (heartbeats, SQLAlchemy pools) is unsafe.
         # One task per child when GPUs are assigned: CUDA reads CUDA_VISIBLE_DEVICES once per process.
-        extra: dict[str, Any] = {}
-        if gpus_per_trial:
-            if sys.version_info < (3, 11):
-                raise invalid("gpus_per_trial", "with executor='process' needs Python >= 3.11", gpus_per_trial)
-            extra["max_tasks_per_child"] = 1
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"), **extra)
+        pool: Executor
+        if gpus_per_trial and sys.version_info < (3, 11):  # no max_tasks_per_child before 3.11
+            pool = _ProcessPerTask()
+        else:
+            extra: dict[str, Any] = {"max_tasks_per_child": 1} if gpus_per_trial else {}
+            pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"), **extra)
         return RemotePool(pool, owned=True), n
     if hasattr(executor, "start") and hasattr(executor, "close"):  # hd.executors.Dask / Ray
         started: Executor = executor.start(n_jobs, gpus_per_trial)
@@ -76,6 +76,30 @@ def open_executor(study: Study, executor: Any, n_jobs: int | None, gpus_per_tria
         n = n_jobs or (size if isinstance(size, int) and size > 0 else 1)
         return RemotePool(executor, owned=False), n  # the caller owns it
     raise invalid("executor", _EXECUTOR_RULE, executor)
+
+
+class _ProcessPerTask(Executor):
+    """A fresh spawned process for every task (what `max_tasks_per_child=1` does from Python 3.11);
+    the driver bounds how many run at once."""
+
+    def __init__(self) -> None:
+        self._pools: set[ProcessPoolExecutor] = set()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._pools.add(pool)
+        future = pool.submit(fn, *args, **kwargs)
+
+        def done(_: Future[Any]) -> None:
+            self._pools.discard(pool)
+            pool.shutdown(wait=False)
+
+        future.add_done_callback(done)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        for pool in list(self._pools):
+            pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 def run_on_executor(
