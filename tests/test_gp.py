@@ -482,3 +482,23 @@ def union_space_of(trials: Any) -> dict[str, Distribution]:
     for t in trials:
         out.update(t.distributions)
     return out
+
+
+def test_one_fit_serves_workers_that_ask_in_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several idle workers ask with no trial finished in between: the hyperparameters are fitted
+    once, and the constant liar still sends each proposal elsewhere."""
+    from hyperdial.samplers.gp import model
+
+    study = hd.create_study(sampler=GP(seed=0, n_startup_trials=5))
+    study.optimize(lambda t: (t.suggest_float("x", -2, 2) - 1) ** 2 + t.suggest_float("y", -2, 2) ** 2,
+                   n_trials=12, show_progress_bar=False)
+    fits = []
+    real_fit = model.fit
+    monkeypatch.setattr(model, "fit", lambda *a, **k: fits.append(1) or real_fit(*a, **k))
+    batch = [study.ask() for _ in range(4)]
+    assert len(fits) == 1
+    points = {(t.suggest_float("x", -2, 2), t.suggest_float("y", -2, 2)) for t in batch}
+    assert len(points) == 4
+    study.tell(batch[0], 0.5)
+    study.ask()
+    assert len(fits) == 2  # new data: a new fit
