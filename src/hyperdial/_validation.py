@@ -24,24 +24,22 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
 from typing import Any, Literal, Union
 
 from hyperdial.exceptions import invalid
 
 __all__ = [
     "Bool",
-    "Callable",
     "Constraint",
     "HasMethod",
     "InstanceOf",
     "Int",
+    "IsCallable",
     "OneOf",
     "Real",
     "check",
     "number",
     "satisfies",
-    "validate",
 ]
 
 Closed = Literal["left", "right", "both", "neither"]
@@ -176,7 +174,7 @@ class Bool(Constraint):
         return ["a bool"]
 
 
-class Callable(Constraint):
+class IsCallable(Constraint):
     def accepts(self, value: Any) -> bool:
         return callable(value)
 
@@ -246,20 +244,6 @@ def check(param: str, value: Any, *constraints: Spec, rule: str | None = None, n
         elif c.accepts(value):
             return c.convert(value)
     raise invalid(param, rule if rule is not None else rule_of(*constraints), value, name=name)
-
-
-def validate(spec: Mapping[str, Spec | tuple[Spec, ...]], values: Mapping[str, Any]) -> dict[str, Any]:
-    """`check` every parameter of `spec` (in its order) against `values` (a constructor's `locals()`).
-
-    >>> spec = {"n_startup_trials": Int(low=0), "popsize": (Int(low=2), None)}
-    >>> validate(spec, {"n_startup_trials": 1, "popsize": None})
-    {'n_startup_trials': 1, 'popsize': None}
-    """
-    out = {}
-    for param, constraints in spec.items():
-        alternatives = constraints if isinstance(constraints, tuple) else (constraints,)
-        out[param] = check(param, values[param], *alternatives)
-    return out
 
 
 def number(param: str, value: Any) -> float:
