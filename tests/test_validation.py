@@ -18,8 +18,8 @@ from hyperdial._validation import (
     IsCallable,
     OneOf,
     Real,
+    as_number,
     check,
-    number,
     rule_of,
     satisfies,
 )
@@ -137,12 +137,12 @@ def test_rule_and_distribution_name() -> None:
 
 
 def test_number_coerces_reported_values() -> None:
-    assert number("value", np.float32(0.5)) == 0.5
-    assert number("value", np.array(2.0)) == 2.0
-    assert math.isnan(number("value", math.nan))  # a reported NaN is data, not a bad argument
+    assert as_number("value", np.float32(0.5)) == 0.5
+    assert as_number("value", np.array(2.0)) == 2.0
+    assert math.isnan(as_number("value", math.nan))  # a reported NaN is data, not a bad argument
     for bad in (True, "1", b"1", object()):
         with pytest.raises(InvalidParameterError, match="^`value` must be a number, got value="):
-            number("value", bad)
+            as_number("value", bad)
 
 
 def test_check_needs_a_constraint() -> None:

@@ -37,8 +37,8 @@ __all__ = [
     "IsCallable",
     "OneOf",
     "Real",
+    "as_number",
     "check",
-    "number",
     "satisfies",
 ]
 
@@ -246,7 +246,7 @@ def check(param: str, value: Any, *constraints: Spec, rule: str | None = None, n
     raise invalid(param, rule if rule is not None else rule_of(*constraints), value, name=name)
 
 
-def number(param: str, value: Any) -> float:
+def as_number(param: str, value: Any) -> float:
     """Coerce a reported value (an objective, an intermediate value, a constraint) to float.
 
     Unlike `check(param, value, Real())` this takes anything `float()` reads (NumPy
