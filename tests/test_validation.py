@@ -4,12 +4,15 @@ raises the exact message."""
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+import hyperdial
 from hyperdial._validation import (
     Bool,
     HasMethod,
@@ -148,3 +151,27 @@ def test_number_coerces_reported_values() -> None:
 def test_check_needs_a_constraint() -> None:
     with pytest.raises(TypeError):
         check("p", 1)
+
+
+SRC = Path(hyperdial.__file__).parent
+INLINE = re.compile(r"isinstance\(\s*[^,()]+,\s*bool\s*\)\s*or\s+not\s+isinstance")
+CHECKERS = re.compile(r"^\s*def (_?check_int|_?check_number|_?check_bool)\(", re.MULTILINE)
+
+
+def test_no_inline_type_checks_left() -> None:
+    """Argument checks go through `_validation.check`, not `isinstance(x, bool) or not isinstance(x, int) ...`."""
+    offenders = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path.name == "_validation.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for pattern in (INLINE, CHECKERS):
+            for m in pattern.finditer(text):
+                offenders.append(f"{path.relative_to(SRC)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0).strip()}")
+    assert not offenders, "use hyperdial._validation.check:\n" + "\n".join(offenders)
+
+
+def test_the_guard_sees_the_pattern() -> None:
+    assert INLINE.search("if isinstance(value, bool) or not isinstance(value, int) or value < 0:")
+    assert INLINE.search("if (\n    isinstance(seed, bool)\n    or not isinstance(seed, (int, np.integer))\n):")
+    assert CHECKERS.search("def check_int(name: str, value: object, minimum: int) -> int:")
