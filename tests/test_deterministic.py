@@ -55,5 +55,5 @@ def test_without_it_threads_diverge(tmp_path: Path) -> None:
 
 
 def test_deterministic_must_be_a_bool() -> None:
-    with pytest.raises(hd.InvalidParameterError, match="`deterministic` must be True or False"):
+    with pytest.raises(hd.InvalidParameterError, match="`deterministic` must be a bool"):
         hd.create_study().optimize(objectives.slow, n_trials=1, deterministic="yes")  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hyperdial._heartbeat import DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL
+from hyperdial._validation import Int, Real, check
 from hyperdial.exceptions import DuplicatedStudyError, invalid
 from hyperdial.history import StudyDirection, parse_directions
 from hyperdial.storage.base import Storage, StudySummary, get_storage
@@ -57,12 +58,9 @@ def _liveness(
     """Validate the heartbeat keywords; unset ones come from what the study stored, then the defaults
     (on for shared storages: a beat every 30 s, dead after 120 s; heartbeat_interval=0 turns it off)."""
     stored = stored or {}
-    for name, value in (("heartbeat_interval", heartbeat_interval), ("grace_period", grace_period)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
-                                  or (value == 0 and name == "grace_period")):
-            rule = "must be a number of seconds > 0, 0 to turn liveness off, or None for the default" \
-                if name == "heartbeat_interval" else "must be a number of seconds > 0 or None"
-            raise invalid(name, rule, value)
+    check("heartbeat_interval", heartbeat_interval, Real(low=0), None,
+          rule="must be a number of seconds > 0, 0 to turn liveness off, or None for the default")
+    check("grace_period", grace_period, Real(low=0, closed="neither", what="a number of seconds"), None)
     if heartbeat_interval is not None:
         interval = heartbeat_interval
     elif "heartbeat_interval" in stored:
@@ -79,8 +77,7 @@ def _liveness(
     if grace is not None and interval is not None and grace <= interval:
         raise invalid("grace_period", "must be longer than `heartbeat_interval`",
                       f"grace_period={grace!r}, heartbeat_interval={interval!r}")
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise invalid("max_retries", "must be an int >= 0", retries)
+    retries = check("max_retries", retries, Int(low=0))
     if retries and interval is None:
         raise invalid("max_retries", "needs `heartbeat_interval` (retries rerun trials of dead workers)", retries)
     return {"heartbeat_interval": interval, "grace_period": grace, "max_retries": retries}

@@ -13,6 +13,7 @@ import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from hyperdial._validation import Real, check
 from hyperdial.exceptions import invalid
 from hyperdial.space import Categorical, Distribution, Int
 from hyperdial.trial import FrozenTrial
@@ -28,8 +29,8 @@ def check_enqueued(name: str, dist: Distribution, value: Any) -> None:
     ...
     hyperdial.exceptions.InvalidParameterError: `params` (enqueued) value must be an integer a float holds exactly (|value| <= 2**53) for 'n', got params=576460752303423489
     """
-    if not isinstance(dist, Categorical) and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-        raise invalid("params", f"(enqueued) value must be a number in {dist!r}", value, name=name)
+    if not isinstance(dist, Categorical):
+        check("params", value, Real(), rule=f"(enqueued) value must be a number in {dist!r}", name=name)
     # Storages keep parameters as floats: an Int beyond 2**53 would come back changed.
     if isinstance(dist, Int) and isinstance(value, numbers.Integral) and float(value) != value:
         raise invalid("params", "(enqueued) value must be an integer a float holds exactly (|value| <= 2**53)",

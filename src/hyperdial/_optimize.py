@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from hyperdial import _plugins
 from hyperdial._progress import Progress as _Progress
+from hyperdial._validation import Bool, Int, IsCallable, OneOf, Real, check
 from hyperdial.exceptions import Terminated, TrialFinishedError, TrialPruned, invalid
 from hyperdial.space import parse_space
 from hyperdial.system_attrs import FAIL_REASON, RETRY_OF
@@ -27,12 +28,9 @@ _logger = logging.getLogger("hyperdial")
 def _check_args(
     n_trials: Any, timeout: Any, n_jobs: Any, catch: Any
 ) -> tuple[int | None, float | None, int | None, tuple[type[BaseException], ...]]:
-    if n_trials is not None and (isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0):
-        raise invalid("n_trials", "must be an int >= 0 or None", n_trials)
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
-        raise invalid("timeout", "must be a number of seconds > 0 or None", timeout)
-    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1)):
-        raise invalid("n_jobs", "must be an int >= 1, or -1 for one per CPU", n_jobs)
+    n_trials = check("n_trials", n_trials, Int(low=0), None)
+    timeout = check("timeout", timeout, Real(low=0, closed="neither", what="a number of seconds"), None)
+    n_jobs = check("n_jobs", n_jobs, Int(low=1), OneOf(-1), None, rule="must be an int >= 1, or -1 for one per CPU")
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
     rule = "must be an exception class or a tuple of them (ValueError, not ValueError())"
@@ -186,8 +184,7 @@ def run_optimize(
     gpus_per_trial: int = 0,
     deterministic: bool = False,
 ) -> None:
-    if isinstance(gpus_per_trial, bool) or not isinstance(gpus_per_trial, int) or gpus_per_trial < 0:
-        raise invalid("gpus_per_trial", "must be an int >= 0", gpus_per_trial)
+    gpus_per_trial = check("gpus_per_trial", gpus_per_trial, Int(low=0))
     if executor is None or executor == "thread":
         executor = None
         if gpus_per_trial:
@@ -197,14 +194,11 @@ def run_optimize(
         from hyperdial.executors.driver import check_executor
 
         check_executor(executor)  # a typo is named before the storage is looked at
-    if not isinstance(deterministic, bool):
-        raise invalid("deterministic", "must be True or False", deterministic)
-    if n_trials_scope not in ("call", "study"):
-        raise invalid("n_trials_scope", "must be 'call' or 'study'", n_trials_scope)
+    check("deterministic", deterministic, Bool())
+    check("n_trials_scope", n_trials_scope, OneOf("call", "study"))
     if n_trials_scope == "study" and n_trials is None:
         raise invalid("n_trials", "is needed with n_trials_scope='study'", n_trials)
-    if not callable(func):
-        raise invalid("func", "must be callable", func)
+    check("func", func, IsCallable())
     n_trials, timeout, n_jobs, catch = _check_args(n_trials, timeout, n_jobs, catch)
     callbacks = list(callbacks)
     if space is not None:

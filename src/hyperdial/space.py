@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union
 
+from hyperdial import _validation as rules
 from hyperdial.exceptions import InvalidParameterError, invalid
 
 CategoricalChoice = Union[None, bool, int, float, str]
@@ -34,8 +35,8 @@ def _is_real(x: Any) -> bool:
 
 def _check_bounds(kind: str, low: Any, high: Any, name: str | None) -> None:
     for label, v in (("low", low), ("high", high)):
-        if kind == "int" and not (isinstance(v, numbers.Integral) and not isinstance(v, bool)):
-            raise invalid(label, "must be an int", v, name=name)
+        if kind == "int":
+            rules.check(label, v, rules.Int(), name=name)
         if not _is_real(v):
             raise invalid(label, "must be a real number", v, name=name)
         if not math.isfinite(float(v)):
@@ -228,15 +229,14 @@ def validate_named(dist: Distribution, name: str | None) -> None:
     """The one validation helper: raises InvalidParameterError naming the rule and value."""
     if isinstance(dist, Float):
         _check_bounds("float", dist.low, dist.high, name)
-        if not isinstance(dist.log, bool):
-            raise invalid("log", "must be a bool", dist.log, name=name)
+        rules.check("log", dist.log, rules.Bool(), name=name)
         if dist.log and dist.low <= 0:
             raise invalid("low", "must be > 0 when log=True", dist.low, name=name)
         if dist.step is not None:
             if dist.log:
                 raise invalid("step", "cannot be combined with log=True", dist.step, name=name)
-            if not _is_real(dist.step) or not math.isfinite(dist.step) or dist.step <= 0:
-                raise invalid("step", "must be a positive number", dist.step, name=name)
+            rules.check("step", dist.step, rules.Real(low=0, closed="neither", finite=True),
+                        rule="must be a positive number", name=name)
             k = (dist.high - dist.low) / dist.step
             if abs(k - round(k)) > _STEP_TOL * max(1.0, abs(k)):
                 raise invalid(
@@ -247,10 +247,8 @@ def validate_named(dist: Distribution, name: str | None) -> None:
                 )
     elif isinstance(dist, Int):
         _check_bounds("int", dist.low, dist.high, name)
-        if not isinstance(dist.log, bool):
-            raise invalid("log", "must be a bool", dist.log, name=name)
-        if isinstance(dist.step, bool) or not isinstance(dist.step, numbers.Integral) or dist.step < 1:
-            raise invalid("step", "must be an int >= 1", dist.step, name=name)
+        rules.check("log", dist.log, rules.Bool(), name=name)
+        rules.check("step", dist.step, rules.Int(low=1), name=name)
         if dist.log and dist.low < 1:
             raise invalid("low", "must be >= 1 when log=True", dist.low, name=name)
         if dist.log and dist.step != 1:

@@ -16,13 +16,14 @@ from hyperdial._cache import TrialCache
 from hyperdial._enqueue import check_against_history, check_enqueued
 from hyperdial._execution import ExecutionInterface
 from hyperdial._heartbeat import Heartbeat, cutoff, stale_reason
+from hyperdial._validation import Int, Real, as_number, check
 from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
 from hyperdial.storage.base import Storage
 from hyperdial.system_attrs import FAIL_REASON, FIXED_PARAMS
 from hyperdial.transform import decode
-from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, check_number, json_attr
+from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, json_attr
 
 if TYPE_CHECKING:
     from hyperdial.pruners.base import Pruner
@@ -202,8 +203,7 @@ class Study(ExecutionInterface):
         if self._heartbeat is not None:
             self._heartbeat.add(trial.trial_id)
         if lag is not None:
-            if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
-                raise invalid("lag", "must be an int >= 1", lag)
+            lag = check("lag", lag, Int(low=1))
             trial._visible_through = trial.number - lag
             history = self._settled_view(trial._visible_through)
         else:
@@ -283,8 +283,7 @@ class Study(ExecutionInterface):
             if trial.study is not self:
                 raise invalid("trial", "belongs to another study", trial)
             return trial
-        if isinstance(trial, bool) or not isinstance(trial, int):
-            raise invalid("trial", "must be a Trial or a trial number", trial)
+        trial = check("trial", trial, Int(), rule="must be a Trial or a trial number")
         for t in self.history().trials:
             if t.number == trial:
                 return Trial(self, t)
@@ -361,8 +360,8 @@ class Study(ExecutionInterface):
                 return []
             self._last_reap = now
             older_than = self.grace_period
-        elif isinstance(older_than, bool) or not isinstance(older_than, (int, float)) or not older_than >= 0:
-            raise invalid("older_than", "must be a number of seconds >= 0", older_than)
+        else:
+            check("older_than", older_than, Real(low=0, what="a number of seconds"))
         stale = self._storage.fail_stale_trials(self._study_id, cutoff(older_than), stale_reason(older_than))
         for t in stale:
             _logger.warning("Trial %d failed: %s", t.number, t.system_attrs.get(FAIL_REASON))
@@ -379,7 +378,7 @@ class Study(ExecutionInterface):
         out = []
         for v in seq:
             try:
-                f = check_number(v, "value")
+                f = as_number("value", v)
             except InvalidParameterError:
                 return None, f"the objective returned a non-number: {v!r}"
             if not math.isfinite(f):

@@ -6,12 +6,12 @@ import enum
 import json
 import logging
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from hyperdial import _validation as rules
 from hyperdial.exceptions import InvalidParameterError, TrialFinishedError, invalid
 from hyperdial.space import Categorical, Distribution, Float, Int, ParamValue
 from hyperdial.system_attrs import FIXED_PARAMS, PROPOSAL
@@ -133,18 +133,6 @@ class FrozenTrial:
                 raise invalid("values", "must be finite numbers for a COMPLETE trial", self.values)
         elif self.state == TrialState.FAIL and self.values is not None:
             raise invalid("values", "must be None for a FAIL trial", self.values)
-
-
-def check_number(value: Any, what: str) -> float:
-    """Coerce an objective or intermediate value to float, or raise naming it."""
-    if isinstance(value, (bool, str, bytes)):
-        raise invalid(what, "must be a number", value)
-    if not isinstance(value, numbers.Real):
-        try:  # numpy scalars, 0-d arrays, torch scalars
-            value = float(value)
-        except (TypeError, ValueError):
-            raise invalid(what, "must be a number", value) from None
-    return float(value)
 
 
 def _numpy_to_python(value: Any) -> Any:
@@ -364,21 +352,19 @@ class Trial(_SuggestMixin):
         A second report at the same step is ignored, with a log message.
         """
         self._check_running()
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-            raise invalid("step", "must be an int >= 0", step)
-        step = int(step)
+        step = rules.check("step", step, rules.Int(low=0))
         n_obj = len(self.study.directions)
         stored: Any
         if isinstance(value, (list, tuple)):
             if len(value) != n_obj:
                 raise invalid("value", f"must have {n_obj} entries, one per objective", value)
-            stored = tuple(check_number(v, "value") for v in value)
+            stored = tuple(rules.as_number("value", v) for v in value)
             if n_obj == 1:
                 stored = stored[0]
         else:
             if n_obj != 1:
                 raise invalid("value", f"must be a list of {n_obj} numbers in a multi-objective study", value)
-            stored = check_number(value, "value")
+            stored = rules.as_number("value", value)
         if step in self._intermediate:
             _logger.warning("trial %d already reported step %d; the new value is ignored", self._number, step)
             return
@@ -415,7 +401,7 @@ class Trial(_SuggestMixin):
             values = [values]  # type: ignore[list-item]
         out = []
         for v in values:
-            f = check_number(v, "constraint")
+            f = rules.as_number("constraint", v)
             if math.isnan(f):
                 raise invalid("constraint", "must not be NaN", v)
             out.append(f)

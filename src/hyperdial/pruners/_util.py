@@ -1,4 +1,4 @@
-"""Shared helpers of the pruners: step bookkeeping, argument checks, direction handling."""
+"""Shared helpers of the pruners: step bookkeeping, direction handling."""
 
 from __future__ import annotations
 
@@ -24,15 +24,6 @@ def is_check_step(step: int, steps: Iterable[int], n_warmup_steps: int, interval
     check = (step - n_warmup_steps) // interval_steps * interval_steps + n_warmup_steps
     previous = max((s for s in steps if s < step), default=-1)
     return previous < check
-
-
-def check_number(name: str, value: object, *, allow_none: bool = False) -> float | None:
-    """A real number (not NaN), or None where allowed."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise invalid(name, "must be a number" + (" or None" if allow_none else ""), value)
-    return float(value)
 
 
 def single_objective(history: History, pruner: Any) -> None:

@@ -34,11 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from hyperdial.exceptions import invalid
+from hyperdial._validation import Int, OneOf, check
 from hyperdial.history import History
 from hyperdial.pareto import crowding_distance, non_dominated_ranks
 from hyperdial.pruners._util import as_float
-from hyperdial.pruners.base import check_int
 from hyperdial.trial import FrozenTrial, TrialState
 
 # Trials whose values at a rung count: everything that ran, except failures.
@@ -46,11 +45,9 @@ COMPETING = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 
 
 def check_max_resource(max_resource: Any, min_resource: int) -> int | None:
-    if isinstance(max_resource, str) and max_resource == "auto":
-        return None
-    if isinstance(max_resource, bool) or not isinstance(max_resource, int) or max_resource < min_resource:
-        raise invalid("max_resource", f"must be 'auto' or an int >= `min_resource` ({min_resource})", max_resource)
-    return max_resource
+    value = check("max_resource", max_resource, OneOf("auto"), Int(low=min_resource),
+                  rule=f"must be 'auto' or an int >= `min_resource` ({min_resource})")
+    return None if value == "auto" else value
 
 
 def auto_max_resource(history: History) -> int | None:
@@ -110,12 +107,12 @@ class ASHA:
         min_early_stopping_rate: int = 0,
         bootstrap_count: int = 0,
     ) -> None:
-        self.min_resource = check_int("min_resource", min_resource, 1)
+        self.min_resource = check("min_resource", min_resource, Int(low=1))
         self.max_resource = max_resource
         self._max = check_max_resource(max_resource, self.min_resource)
-        self.reduction_factor = check_int("reduction_factor", reduction_factor, 2)
-        self.min_early_stopping_rate = check_int("min_early_stopping_rate", min_early_stopping_rate, 0)
-        self.bootstrap_count = check_int("bootstrap_count", bootstrap_count, 0)
+        self.reduction_factor = check("reduction_factor", reduction_factor, Int(low=2))
+        self.min_early_stopping_rate = check("min_early_stopping_rate", min_early_stopping_rate, Int(low=0))
+        self.bootstrap_count = check("bootstrap_count", bootstrap_count, Int(low=0))
 
     def rung_resource(self, rung: int) -> int:
         """The step at which rung `rung` sits: `min_resource * eta ** (rung + s)`."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.trial import FrozenTrial
 
@@ -18,9 +17,3 @@ from hyperdial.trial import FrozenTrial
 class Pruner(Protocol):
     def should_prune(self, history: History, trial: FrozenTrial) -> bool:
         """True to stop `trial` now."""
-
-
-def check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise invalid(name, f"must be an int >= {minimum}", value)
-    return value

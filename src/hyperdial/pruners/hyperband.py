@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+from hyperdial._validation import Int, check
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.pruners.asha import ASHA, auto_max_resource, check_max_resource
-from hyperdial.pruners.base import check_int
 from hyperdial.trial import FrozenTrial
 
 
@@ -72,11 +72,11 @@ class Hyperband:
         reduction_factor: int = 3,
         bootstrap_count: int = 0,
     ) -> None:
-        self.min_resource = check_int("min_resource", min_resource, 1)
+        self.min_resource = check("min_resource", min_resource, Int(low=1))
         self.max_resource = max_resource
         self._max = check_max_resource(max_resource, self.min_resource)
-        self.reduction_factor = check_int("reduction_factor", reduction_factor, 2)
-        self.bootstrap_count = check_int("bootstrap_count", bootstrap_count, 0)
+        self.reduction_factor = check("reduction_factor", reduction_factor, Int(low=2))
+        self.bootstrap_count = check("bootstrap_count", bootstrap_count, Int(low=0))
         self._brackets: dict[int, ASHA] = {}
 
     def _resolve(self, history: History | None) -> int | None:
@@ -103,8 +103,7 @@ class Hyperband:
 
     def bracket_of(self, trial_number: int, history: History | None = None) -> int:
         """The bracket of trial `trial_number` (0: prunes hardest). `history` is needed with max_resource='auto'."""
-        if isinstance(trial_number, bool) or not isinstance(trial_number, int) or trial_number < 0:
-            raise invalid("trial_number", "must be an int >= 0", trial_number)
+        trial_number = check("trial_number", trial_number, Int(low=0))
         budgets = self.budgets(history)
         if not budgets:
             return 0

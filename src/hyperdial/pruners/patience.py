@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from hyperdial._validation import Int, Real, check
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
-from hyperdial.pruners._util import as_float, check_number, single_objective
-from hyperdial.pruners.base import check_int
+from hyperdial.pruners._util import as_float, single_objective
 from hyperdial.trial import FrozenTrial
 
 
@@ -45,12 +45,8 @@ class Patience:
         if wrapped is not None and not callable(getattr(wrapped, "should_prune", None)):
             raise invalid("wrapped", "must be a pruner (with should_prune(history, trial)) or None", wrapped)
         self.wrapped = wrapped
-        self.patience = check_int("patience", patience, 0)
-        delta = check_number("min_delta", min_delta)
-        assert delta is not None
-        if delta < 0 or math.isinf(delta):
-            raise invalid("min_delta", "must be a finite number >= 0", min_delta)
-        self.min_delta = delta
+        self.patience = check("patience", patience, Int(low=0))
+        self.min_delta = float(check("min_delta", min_delta, Real(low=0, finite=True)))
 
     def stalled(self, history: History, trial: FrozenTrial) -> bool:
         """Whether the last `patience + 1` reports brought no improvement."""

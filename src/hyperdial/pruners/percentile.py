@@ -12,10 +12,9 @@ import math
 
 import numpy as np
 
-from hyperdial.exceptions import invalid
+from hyperdial._validation import Int, Real, check
 from hyperdial.history import History
 from hyperdial.pruners._util import as_float, is_check_step, single_objective
-from hyperdial.pruners.base import check_int
 from hyperdial.trial import FrozenTrial
 
 
@@ -54,13 +53,11 @@ class Percentile:
         interval_steps: int = 1,
         n_min_trials: int = 1,
     ) -> None:
-        if isinstance(percentile, bool) or not isinstance(percentile, (int, float)) or not 0 <= percentile <= 100:
-            raise invalid("percentile", "must be a number in [0, 100]", percentile)
-        self.percentile = float(percentile)
-        self.n_startup_trials = check_int("n_startup_trials", n_startup_trials, 0)
-        self.n_warmup_steps = check_int("n_warmup_steps", n_warmup_steps, 0)
-        self.interval_steps = check_int("interval_steps", interval_steps, 1)
-        self.n_min_trials = check_int("n_min_trials", n_min_trials, 1)
+        self.percentile = float(check("percentile", percentile, Real(low=0, high=100)))
+        self.n_startup_trials = check("n_startup_trials", n_startup_trials, Int(low=0))
+        self.n_warmup_steps = check("n_warmup_steps", n_warmup_steps, Int(low=0))
+        self.interval_steps = check("interval_steps", interval_steps, Int(low=1))
+        self.n_min_trials = check("n_min_trials", n_min_trials, Int(low=1))
 
     def should_prune(self, history: History, trial: FrozenTrial) -> bool:
         single_objective(history, self)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
+from hyperdial._validation import Int, Real, check
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
-from hyperdial.pruners._util import as_float, check_number, is_check_step, single_objective
-from hyperdial.pruners.base import check_int
+from hyperdial.pruners._util import as_float, is_check_step, single_objective
 from hyperdial.trial import FrozenTrial
 
 
@@ -35,16 +35,16 @@ class Threshold:
         n_warmup_steps: int = 0,
         interval_steps: int = 1,
     ) -> None:
-        lo = check_number("lower", lower, allow_none=True)
-        hi = check_number("upper", upper, allow_none=True)
+        lo = check("lower", lower, Real(), None)
+        hi = check("upper", upper, Real(), None)
         if lo is None and hi is None:
             raise invalid("lower", "or `upper` must be given", "lower=None, upper=None")
-        self.lower = -math.inf if lo is None else lo
-        self.upper = math.inf if hi is None else hi
+        self.lower = -math.inf if lo is None else float(lo)
+        self.upper = math.inf if hi is None else float(hi)
         if self.lower > self.upper:
             raise invalid("lower", "must be <= `upper`", f"lower={lower!r}, upper={upper!r}")
-        self.n_warmup_steps = check_int("n_warmup_steps", n_warmup_steps, 0)
-        self.interval_steps = check_int("interval_steps", interval_steps, 1)
+        self.n_warmup_steps = check("n_warmup_steps", n_warmup_steps, Int(low=0))
+        self.interval_steps = check("interval_steps", interval_steps, Int(low=1))
 
     def should_prune(self, history: History, trial: FrozenTrial) -> bool:
         single_objective(history, self)

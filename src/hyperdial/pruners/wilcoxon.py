@@ -15,10 +15,9 @@ import warnings
 
 import numpy as np
 
-from hyperdial.exceptions import invalid
+from hyperdial._validation import Int, Real, check
 from hyperdial.history import History
-from hyperdial.pruners._util import as_float, best_trial, check_number, single_objective
-from hyperdial.pruners.base import check_int
+from hyperdial.pruners._util import as_float, best_trial, single_objective
 from hyperdial.trial import FrozenTrial
 
 _logger = logging.getLogger("hyperdial")
@@ -53,12 +52,8 @@ class Wilcoxon:
     """
 
     def __init__(self, *, p_threshold: float = 0.1, n_startup_steps: int = 2) -> None:
-        p = check_number("p_threshold", p_threshold)
-        assert p is not None
-        if not 0.0 <= p <= 1.0:
-            raise invalid("p_threshold", "must be in [0, 1]", p_threshold)
-        self.p_threshold = p
-        self.n_startup_steps = check_int("n_startup_steps", n_startup_steps, 0)
+        self.p_threshold = float(check("p_threshold", p_threshold, Real(low=0, high=1)))
+        self.n_startup_steps = check("n_startup_steps", n_startup_steps, Int(low=0))
 
     def should_prune(self, history: History, trial: FrozenTrial) -> bool:
         single_objective(history, self)

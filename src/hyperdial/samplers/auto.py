@@ -51,7 +51,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hyperdial import _plugins
-from hyperdial.exceptions import invalid
+from hyperdial._validation import Bool, Int, Real, check
 from hyperdial.history import History
 from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed
@@ -136,15 +136,10 @@ class Auto(PicklableLock):
         stopped: str = "worst",
         pruned_prior_quantile: float = PRUNED_PRIOR_QUANTILE,
     ) -> None:
-        for name, value in (("gp_max_trials", gp_max_trials), ("mo_switch_trials", mo_switch_trials)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise invalid(name, "must be an int >= 0", value)
-        if not isinstance(multi_fidelity, bool):
-            raise invalid("multi_fidelity", "must be a bool", multi_fidelity)
-        q = pruned_prior_quantile
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 1:
-            raise invalid("pruned_prior_quantile", "must be a number in [0, 1]", q)
-        self.pruned_prior_quantile = float(q)
+        gp_max_trials = check("gp_max_trials", gp_max_trials, Int(low=0))
+        mo_switch_trials = check("mo_switch_trials", mo_switch_trials, Int(low=0))
+        check("multi_fidelity", multi_fidelity, Bool())
+        self.pruned_prior_quantile = float(check("pruned_prior_quantile", pruned_prior_quantile, Real(low=0, high=1)))
         self.seed = check_seed(seed)
         self.gp_max_trials = gp_max_trials
         self.mo_switch_trials = mo_switch_trials

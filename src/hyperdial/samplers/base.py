@@ -24,7 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from hyperdial.exceptions import invalid
+from hyperdial._validation import Int, check
 from hyperdial.history import History
 from hyperdial.space import Distribution
 from hyperdial.trial import FrozenTrial
@@ -56,9 +56,7 @@ def check_seed(seed: Any) -> int:
     """Validate `seed=`; None draws a fresh one, so unseeded samplers still differ per process."""
     if seed is None:
         return secrets.randbits(63)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise invalid("seed", "must be an int >= 0 or None", seed)
-    return int(seed)
+    return int(check("seed", seed, Int(low=0), None))
 
 
 def trial_rng(seed: int, number: int, name: str | None = None) -> np.random.Generator:

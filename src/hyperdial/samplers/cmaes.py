@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from hyperdial import _validation as rules
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.samplers.base import PicklableLock, check_seed, study_fingerprint, trial_rng
@@ -208,18 +209,13 @@ class CMAES(PicklableLock):
     ) -> None:
         if x0 is not None and (not isinstance(x0, Mapping) or not all(isinstance(k, str) for k in x0)):
             raise invalid("x0", "must be a dict of parameter values or None", x0)
-        if sigma0 is not None and (
-            isinstance(sigma0, bool) or not isinstance(sigma0, (int, float)) or not 0 < sigma0 < math.inf
-        ):
-            raise invalid("sigma0", "must be a positive number (a step size in the unit box)", sigma0)
-        if popsize is not None and (isinstance(popsize, bool) or not isinstance(popsize, int) or popsize < 2):
-            raise invalid("popsize", "must be an int >= 2 or None", popsize)
-        if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int) or n_startup_trials < 0:
-            raise invalid("n_startup_trials", "must be an int >= 0", n_startup_trials)
-        if restart_strategy not in _STRATEGIES:
-            raise invalid("restart_strategy", "must be 'ipop', 'bipop' or None", restart_strategy)
-        if independent_sampler is not None and not callable(getattr(independent_sampler, "sample", None)):
-            raise invalid("independent_sampler", "must have a sample(history, trial, space) method", independent_sampler)
+        rules.check("sigma0", sigma0, rules.Real(low=0, closed="neither", finite=True), None,
+                    rule="must be a positive number (a step size in the unit box)")
+        popsize = rules.check("popsize", popsize, rules.Int(low=2), None)
+        n_startup_trials = rules.check("n_startup_trials", n_startup_trials, rules.Int(low=0))
+        rules.check("restart_strategy", restart_strategy, rules.OneOf(*_STRATEGIES))
+        rules.check("independent_sampler", independent_sampler, rules.HasMethod("sample"), None,
+                    rule="must have a sample(history, trial, space) method")
         self.seed = check_seed(seed)
         self.x0 = dict(x0) if x0 is not None else None
         self.sigma0 = float(sigma0) if sigma0 is not None else 1.0 / 6.0

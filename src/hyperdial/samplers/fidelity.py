@@ -56,7 +56,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hyperdial import _plugins
-from hyperdial.exceptions import invalid
+from hyperdial._validation import HasMethod, Int, OneOf, Real, check
 from hyperdial.history import History
 from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed, trial_uniform
@@ -159,14 +159,9 @@ class BudgetView(PicklableLock):
     """
 
     def __init__(self, *, min_observations: int | None = None, stopped: str = "pruned") -> None:
-        if stopped not in ("pruned", "worst", "last"):
-            raise invalid("stopped", "must be 'pruned', 'worst' or 'last'", stopped)
-        self.stopped = stopped
-        if min_observations is not None and (
-            isinstance(min_observations, bool) or not isinstance(min_observations, int) or min_observations < 1
-        ):
-            raise invalid("min_observations", "must be an int >= 1 or None (d + 2 for d parameters)", min_observations)
-        self.min_observations = min_observations
+        self.stopped = check("stopped", stopped, OneOf("pruned", "worst", "last"))
+        self.min_observations = check("min_observations", min_observations, Int(low=1), None,
+                                      rule="must be an int >= 1 or None (d + 2 for d parameters)")
         self._lock = threading.Lock()
         self._curves: dict[int, _Curve] = {}  # trial number -> curve of that frozen object
         self._views: dict[int, tuple[FrozenTrial, Any, FrozenTrial]] = {}  # number -> (source, key, view)
@@ -341,12 +336,8 @@ class MultiFidelity(PicklableLock):
         stopped: str = "worst",
         seed: int | None = None,
     ) -> None:
-        if base is not None and not callable(getattr(base, "sample", None)):
-            raise invalid("base", "must be a sampler (an object with a `sample` method)", base)
-        if isinstance(random_fraction, bool) or not isinstance(random_fraction, (int, float)) or not (
-            0 <= random_fraction <= 1
-        ):
-            raise invalid("random_fraction", "must be a number in [0, 1]", random_fraction)
+        check("base", base, HasMethod("sample"), None, rule="must be a sampler (an object with a `sample` method)")
+        check("random_fraction", random_fraction, Real(low=0, high=1))
         if seed is None and base is not None and isinstance(getattr(base, "seed", None), int):
             seed = base.seed
         self.seed = check_seed(seed)

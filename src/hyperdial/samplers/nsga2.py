@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from hyperdial.exceptions import invalid
+from hyperdial._validation import HasMethod, Int, OneOf, Real, check
 from hyperdial.history import History
 from hyperdial.pareto import constrained_ranks, crowding_distance
 from hyperdial.samplers.base import PicklableLock, check_seed, study_fingerprint, trial_rng
@@ -118,9 +118,7 @@ def polynomial_mutation(x: float, u: float, eta: float = ETA_M) -> float:
 
 
 def _probability(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise invalid(name, "must be a probability in [0, 1]", value)
-    return float(value)
+    return float(check(name, value, Real(low=0, high=1, what="a probability")))
 
 
 class NSGA2(PicklableLock):
@@ -158,13 +156,10 @@ class NSGA2(PicklableLock):
         independent_sampler: Any = None,
         seed: int | None = None,
     ) -> None:
-        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
-            raise invalid("population_size", "must be an int >= 2", population_size)
-        if crossover not in ("sbx", "uniform"):
-            raise invalid("crossover", "must be 'sbx' or 'uniform'", crossover)
-        if independent_sampler is not None and not callable(getattr(independent_sampler, "sample", None)):
-            raise invalid("independent_sampler", "must have a sample(history, trial, space) method", independent_sampler)
-        self.population_size = population_size
+        self.population_size = check("population_size", population_size, Int(low=2))
+        check("crossover", crossover, OneOf("sbx", "uniform"))
+        check("independent_sampler", independent_sampler, HasMethod("sample"), None,
+              rule="must have a sample(history, trial, space) method")
         self.crossover = crossover
         self.crossover_prob = _probability("crossover_prob", crossover_prob)
         self.swapping_prob = _probability("swapping_prob", swapping_prob)

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from hyperdial.exceptions import invalid
+from hyperdial._validation import Bool, OneOf, check
 from hyperdial.history import History
 from hyperdial.samplers.base import PicklableLock, check_seed
 from hyperdial.samplers.random import Random
@@ -35,10 +35,8 @@ class QMC(PicklableLock):
     joint_sampling = True
 
     def __init__(self, *, seed: int | None = None, qmc_type: str = "sobol", scramble: bool = True) -> None:
-        if qmc_type not in ("sobol", "halton"):
-            raise invalid("qmc_type", "must be 'sobol' or 'halton'", qmc_type)
-        if not isinstance(scramble, bool):
-            raise invalid("scramble", "must be a bool", scramble)
+        check("qmc_type", qmc_type, OneOf("sobol", "halton"))
+        check("scramble", scramble, Bool())
         self.seed = check_seed(seed)
         self.qmc_type = qmc_type
         self.scramble = scramble

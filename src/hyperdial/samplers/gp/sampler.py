@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hyperdial.exceptions import invalid
+from hyperdial._validation import Bool, Int, Real, check
 from hyperdial.history import History
 from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
@@ -197,18 +197,11 @@ class GP(PicklableLock):
         conditional: bool = True,
         prior_quantile: float = 0.0,
     ) -> None:
-        if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, (int, np.integer)) or n_startup_trials < 0:
-            raise invalid("n_startup_trials", "must be an int >= 0", n_startup_trials)
-        if not isinstance(deterministic_objective, bool):
-            raise invalid("deterministic_objective", "must be a bool", deterministic_objective)
-        if not isinstance(input_warping, bool):
-            raise invalid("input_warping", "must be a bool", input_warping)
-        if not isinstance(conditional, bool):
-            raise invalid("conditional", "must be a bool", conditional)
-        self.conditional = conditional
-        if isinstance(prior_quantile, bool) or not isinstance(prior_quantile, (int, float)) or not 0 <= prior_quantile <= 1:
-            raise invalid("prior_quantile", "must be a number in [0, 1]", prior_quantile)
-        self.prior_quantile = float(prior_quantile)
+        n_startup_trials = check("n_startup_trials", n_startup_trials, Int(low=0))
+        check("deterministic_objective", deterministic_objective, Bool())
+        check("input_warping", input_warping, Bool())
+        self.conditional = check("conditional", conditional, Bool())
+        self.prior_quantile = float(check("prior_quantile", prior_quantile, Real(low=0, high=1)))
         self.seed = check_seed(seed)
         self.n_startup_trials = int(n_startup_trials)
         self.deterministic_objective = deterministic_objective

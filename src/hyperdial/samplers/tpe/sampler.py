@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from hyperdial._validation import Bool, Int, IsCallable, OneOf, Real, check, satisfies
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
@@ -29,18 +30,6 @@ from hyperdial.trial import FrozenTrial
 
 _KEEP = 4096  # proposals remembered for unfinished trials (constant liar, groups)
 _CACHE_TRUNCATION = 64  # bad observations from which g(x)'s truncation constants are cached
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise invalid(name, f"must be an int >= {low}", value)
-    return int(value)
-
-
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise invalid(name, "must be a bool", value)
-    return value
 
 
 class TPE(PicklableLock):
@@ -91,29 +80,19 @@ class TPE(PicklableLock):
         min_bandwidth: float = 0.01,
         seed: int | None = None,
     ) -> None:
-        self.n_startup_trials = _check_int("n_startup_trials", n_startup_trials, 0)
-        self.n_ei_candidates = _check_int("n_ei_candidates", n_ei_candidates, 1)
-        if gamma is not None and not callable(gamma) and (
-            isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0 < gamma <= 1
-        ):
-            raise invalid("gamma", "must be a callable n -> int or a fraction in (0, 1]", gamma)
-        self.gamma = gamma
-        if weights is not None and not callable(weights):
-            raise invalid("weights", "must be a callable n -> array of n non-negative weights", weights)
-        self.weights = weights
-        if isinstance(prior_weight, bool) or not isinstance(prior_weight, (int, float)) or not prior_weight > 0:
-            raise invalid("prior_weight", "must be a number > 0", prior_weight)
-        self.prior_weight = float(prior_weight)
-        self.multivariate = _check_bool("multivariate", multivariate)
-        self.group = _check_bool("group", group)
-        self.constant_liar = _check_bool("constant_liar", constant_liar)
-        if bandwidth not in ("scott", "hyperopt"):
-            raise invalid("bandwidth", "must be 'scott' or 'hyperopt'", bandwidth)
-        self.bandwidth = bandwidth
-        self.magic_clip = _check_bool("magic_clip", magic_clip)
-        if isinstance(min_bandwidth, bool) or not isinstance(min_bandwidth, (int, float)) or not 0 < min_bandwidth <= 1:
-            raise invalid("min_bandwidth", "must be a number in (0, 1]", min_bandwidth)
-        self.min_bandwidth = float(min_bandwidth)
+        self.n_startup_trials = check("n_startup_trials", n_startup_trials, Int(low=0))
+        self.n_ei_candidates = check("n_ei_candidates", n_ei_candidates, Int(low=1))
+        self.gamma = check("gamma", gamma, IsCallable(), Real(low=0, high=1, closed="right"), None,
+                           rule="must be a callable n -> int or a fraction in (0, 1]")
+        self.weights = check("weights", weights, IsCallable(), None,
+                             rule="must be a callable n -> array of n non-negative weights")
+        self.prior_weight = float(check("prior_weight", prior_weight, Real(low=0, closed="neither")))
+        self.multivariate = check("multivariate", multivariate, Bool())
+        self.group = check("group", group, Bool())
+        self.constant_liar = check("constant_liar", constant_liar, Bool())
+        self.bandwidth = check("bandwidth", bandwidth, OneOf("scott", "hyperopt"))
+        self.magic_clip = check("magic_clip", magic_clip, Bool())
+        self.min_bandwidth = float(check("min_bandwidth", min_bandwidth, Real(low=0, high=1, closed="right")))
         self.seed = check_seed(seed)
         self._random = Random(seed=self.seed)
         self._lock = threading.Lock()
@@ -195,7 +174,7 @@ class TPE(PicklableLock):
             return default_gamma_multi(n) if multi else default_gamma(n)
         if callable(self.gamma):
             k = self.gamma(n)
-            if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            if not satisfies(k, Int(low=0)):
                 raise invalid("gamma", f"must return an int >= 0, returned {k!r} for n={n}", self.gamma)
             return min(int(k), n)
         return min(int(np.ceil(self.gamma * n)), n)
