@@ -169,21 +169,42 @@ def _run_objective(
     return study.tell(trial, result)
 
 
-def run_optimize(
-    study: Study,
-    func: Callable[..., Any],
-    n_trials: int | None,
-    timeout: float | None,
-    n_jobs: int | None,
-    catch: Any,
-    callbacks: Iterable[Callable[[Study, FrozenTrial], None]],
-    show_progress_bar: bool,
-    space: Mapping[str, Any] | None,
-    n_trials_scope: str = "call",
-    executor: Any = None,
-    gpus_per_trial: int = 0,
-    deterministic: bool = False,
-) -> None:
+class _Budget:
+    """When to start no new trial: `stop()`, `n_trials` (this call's or the study's), `timeout`,
+    or a sampler with nothing left to propose. `claim()` is thread-safe."""
+
+    def __init__(self, study: Study, n_trials: int | None, scope: str, timeout: float | None) -> None:
+        self.study = study
+        self.n_trials = n_trials
+        self.scope = scope
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.started = 0
+        self._lock = threading.Lock()
+
+    def claim(self) -> bool:
+        with self._lock:
+            if self.study.stop_requested or self._spent():
+                return False
+            if _plugins.is_exhausted(self.study.sampler, self.study.history()):
+                _logger.info("the sampler's search space is exhausted; stopping")
+                return False
+            self.started += 1
+            return True
+
+    def _spent(self) -> bool:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return True
+        if self.n_trials is None:
+            return False
+        done = study_total(self.study) if self.scope == "study" else self.started
+        return done >= self.n_trials
+
+
+def _check_run(
+    func: Any, n_trials: Any, timeout: Any, n_jobs: Any, catch: Any, n_trials_scope: Any, executor: Any,
+    gpus_per_trial: Any, deterministic: Any,
+) -> tuple[int | None, float | None, int | None, tuple[type[BaseException], ...], Any, int]:
+    """Every argument of `optimize`, checked before anything runs; the executor is None for threads."""
     gpus_per_trial = check("gpus_per_trial", gpus_per_trial, Int(low=0))
     if executor is None or executor == "thread":
         executor = None
@@ -200,36 +221,34 @@ def run_optimize(
         raise invalid("n_trials", "is needed with n_trials_scope='study'", n_trials)
     check("func", func, IsCallable())
     n_trials, timeout, n_jobs, catch = _check_args(n_trials, timeout, n_jobs, catch)
+    return n_trials, timeout, n_jobs, catch, executor, gpus_per_trial
+
+
+def run_optimize(
+    study: Study,
+    func: Callable[..., Any],
+    n_trials: int | None,
+    timeout: float | None,
+    n_jobs: int | None,
+    catch: Any,
+    callbacks: Iterable[Callable[[Study, FrozenTrial], None]],
+    show_progress_bar: bool,
+    space: Mapping[str, Any] | None,
+    n_trials_scope: str = "call",
+    executor: Any = None,
+    gpus_per_trial: int = 0,
+    deterministic: bool = False,
+) -> None:
+    """`Study.optimize`: one trial at a time in this thread, or through the driver (executors/driver.py)."""
+    n_trials, timeout, n_jobs, catch, executor, gpus_per_trial = _check_run(
+        func, n_trials, timeout, n_jobs, catch, n_trials_scope, executor, gpus_per_trial, deterministic)
     callbacks = list(callbacks)
     if space is not None:
         space = parse_space(space)
     with_trial = space is not None and _wants_trial(func)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    budget_lock = threading.Lock()
-    started = [0]
+    budget = _Budget(study, n_trials, n_trials_scope, timeout)
     _plugins.warm_up(study.sampler)  # e.g. Auto imports its models here, not inside the first GP trial
     progress = _Progress(study, n_trials, timeout, show_progress_bar)
-
-    def claim() -> bool:
-        with budget_lock:
-            if study.stop_requested:
-                return False
-            if n_trials_scope == "study":
-                if study_total(study) >= n_trials:  # type: ignore[operator]
-                    return False
-            elif n_trials is not None and started[0] >= n_trials:
-                return False
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            if _plugins.is_exhausted(study.sampler, study.history()):
-                _logger.info("the sampler's search space is exhausted; stopping")
-                return False
-            started[0] += 1
-            return True
-
-    def worker() -> None:
-        while claim():
-            finished(run_trial(study, func, catch, space, with_trial, 1 if deterministic else None))
 
     def finished(frozen: FrozenTrial) -> None:
         progress.update(frozen)
@@ -238,13 +257,14 @@ def run_optimize(
 
     restore = _handle_sigterm()
     try:
-        if executor is None and (n_jobs is None or n_jobs == 1):
-            worker()  # one trial at a time, in this thread
+        if executor is None and (n_jobs is None or n_jobs == 1):  # one trial at a time, in this thread
+            while budget.claim():
+                finished(run_trial(study, func, catch, space, with_trial, 1 if deterministic else None))
         else:
             from hyperdial.executors.driver import run_on_executor
 
-            run_on_executor(study, executor, n_jobs, gpus_per_trial, func, catch, space, with_trial, claim, finished,
-                            deterministic=deterministic)
+            run_on_executor(study, executor, n_jobs, gpus_per_trial, func, catch, space, with_trial, budget.claim,
+                            finished, deterministic=deterministic)
     finally:
         restore()
         progress.close()
