@@ -246,3 +246,29 @@ def test_in_memory_sqlite_is_refused_by_process_executors() -> None:
             study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2, executor="process",
                            show_progress_bar=False)
         assert not study.trials
+
+
+def test_sqlite_locked_past_the_retry_budget_is_a_storage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both write paths (SQLAlchemy's and the raw-cursor hot path of report/set_params) end in one
+    retry loop that gives a StorageError, never sqlite3's own "database is locked"."""
+    import sqlite3
+
+    from hyperdial.storage.sql import engine
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(engine, "RETRY_SECONDS", 0.5)
+    path = tmp_path / "l.db"
+    study = hd.create_study(study_name="s", storage=f"sqlite:///{path}")
+    trial = study.ask()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock and does not let go
+    try:
+        with pytest.raises(StorageError, match=r"the SQLite database .*l\.db stayed locked for 0\.5 s: database is locked"):
+            trial.report(0.5, step=0)  # the raw-cursor path
+        with pytest.raises(StorageError, match="stayed locked"):
+            study.tell(trial, 1.0)  # SQLAlchemy's path
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    study.tell(trial, 1.0)
+    assert study.trials[0].state == TrialState.COMPLETE
