@@ -57,3 +57,11 @@ def test_without_it_threads_diverge(tmp_path: Path) -> None:
 def test_deterministic_must_be_a_bool() -> None:
     with pytest.raises(hd.InvalidParameterError, match="`deterministic` must be a bool"):
         hd.create_study().optimize(objectives.slow, n_trials=1, deterministic="yes")  # type: ignore[arg-type]
+
+
+def test_a_dask_cluster_gives_the_same_study_as_threads(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed", reason="the dask extra is part of the test extra")
+    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        on_dask = _run(tmp_path, "TPE", "dask", hd.executors.Dask(client), 12)
+    assert on_dask == _run(tmp_path, "TPE", "threads", "thread", 12)
