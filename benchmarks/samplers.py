@@ -77,6 +77,8 @@ SAMPLERS: dict[str, tuple[str, str, str]] = {
     "hd:QMC": ("hyperdial", "QMC", "scrambled Sobol"),
     "hd:Random": ("hyperdial", "Random", ""),
     "optuna:TPE": ("optuna", "TPESampler", "Optuna 5's default: multivariate, constant liar"),
+    "optuna:TPE-grouped": ("optuna", "TPESampler", ("multivariate=True, group=True: what Optuna recommends for "
+                           "conditional spaces (hyperdial's TPE models each group too)")),
     "optuna:GP": ("optuna", "GPSampler", "needs torch"),
     "optuna:CMAES": ("optuna", "CmaEsSampler", ""),
     "optuna:Random": ("optuna", "RandomSampler", ""),
@@ -108,6 +110,8 @@ def resolve_sampler(name: str) -> tuple[Callable[[int], Any] | None, str]:
     import optuna
 
     ocls = getattr(optuna.samplers, attr)
+    if name == "optuna:TPE-grouped":
+        return (lambda seed: ocls(seed=seed, multivariate=True, group=True)), ""
     return (lambda seed: ocls(seed=seed)), ""
 
 
@@ -194,6 +198,9 @@ def run_one(problem_name: str, sampler_name: str, seed: int, budget: int) -> dic
             overhead.append(round((t1 - t0) + (t3 - t2), 7))
             curve.append(float(f"{best:.12g}") if math.isfinite(best) else None)
         record.update(best=curve, overhead=overhead, objective_s=round(objective_s, 4), error=None)
+        log = getattr(study.sampler, "choice_log", None)
+        if sampler_name == "hd:Auto" and log is not None:  # what Auto ran: [(from trial, algorithm), ...]
+            record["auto"] = [[int(n), str(algo)] for n, algo, _ in log]
     except Exception:  # noqa: BLE001 - a failed run is recorded (and redone next time), the others go on
         record["error"] = traceback.format_exc(limit=8)
     record["wall_s"] = round(time.perf_counter() - t_start, 3)
@@ -438,13 +445,14 @@ def main() -> int:
             missing[name] = f"no results in {args.out.name} yet"
     samplers = [name for name in select_samplers(args.samplers) if name in have]
     command = "python benchmarks/samplers.py " + " ".join(shlex.quote(a) for a in _run_args(sys.argv[1:]))
+    splits = {p: split for split, names in bp.sp.SPLITS.items() for p in names}
     text = report.render(data, problems=problems, samplers=samplers, seeds=args.seeds, budgets=BUDGETS,
-                         missing=missing, per_problem=args.per_problem)
+                         missing=missing, per_problem=args.per_problem, splits=splits)
     print(text)
     if args.write_docs:
         path = HERE.parent / "docs" / "benchmarks.md"
         report.write_docs(path, data, text=report.render(data, problems=problems, samplers=samplers, seeds=args.seeds,
-                                                        budgets=BUDGETS, missing=missing, per_problem=False),
+                                                        budgets=BUDGETS, missing=missing, per_problem=False, splits=splits),
                           command=command, note=args.docs_note, problems=problems, samplers=samplers, seeds=args.seeds)
         print(f"wrote the 'Sampler quality' section of {path}")
     return 0
