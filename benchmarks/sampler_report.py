@@ -153,7 +153,7 @@ def _se(xs: list[float]) -> float | None:
 
 def verdict(diff: float, se: float) -> str:
     """'beats' / 'behind' only where the difference exceeds its standard error; 'level' otherwise."""
-    if abs(diff) <= se:
+    if round(abs(diff), 3) <= round(se, 3):  # as printed: a "beats" never shows a difference equal to its se
         return "level"
     return "beats" if diff < 0 else "behind"
 
@@ -277,16 +277,17 @@ def _pm(x: float | None, se: float | None) -> str:
 
 def split_table(sc: Scores, g: str, budgets: list[int], labels: dict[str, str]) -> list[str]:
     """Mean regret ± standard error, mean rank and the ratio to Optuna's TPE per budget, for one group."""
-    ref = next((r for r in REFERENCES if r in sc.samplers), None)
+    refs = [r for r in REFERENCES if r in sc.samplers]
     header = (["sampler"] + [f"regret@{b}" for b in budgets] + [f"rank@{b}" for b in budgets]
-              + ([f"vs {ref} @{b}" for b in budgets] if ref else []))
+              + [f"vs {ref} @{b}" for ref in refs for b in budgets])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for s in sc.samplers:
         cells = [_pm(sc.group_mean(sc.regret, g, b, s), sc.group_se(g, b, s)) for b in budgets]
         cells += [_fmt(sc.group_mean(sc.rank, g, b, s), 2) for b in budgets]
-        for b in budgets if ref else []:
-            v = sc.versus(g, b, s, ref) if s != ref and ref else None
-            cells.append("-" if v is None else f"{v[0]:.2f}x ({v[1]:+.3f} ± {v[2]:.3f}, {verdict(v[1], v[2])})")
+        for ref in refs:
+            for b in budgets:
+                v = sc.versus(g, b, s, ref) if s != ref else None
+                cells.append("-" if v is None else f"{v[0]:.2f}x ({v[1]:+.3f} ± {v[2]:.3f}, {verdict(v[1], v[2])})")
         lines.append(f"| {labels.get(s, s)} | " + " | ".join(cells) + " |")
     return lines
 
@@ -308,14 +309,14 @@ def render(data: dict[str, Any], *, problems: list[str], samplers: list[str], se
                   f"{'/'.join(ran) or 'it'} here (the `{AUTO}` row; ranks count it once)."), ""]
     split_groups = [g for g in sc.groups if g.endswith(" split")]
     if split_groups:  # per split, never pooled: the tuning split's numbers are not results
-        ref = next((r for r in REFERENCES if r in samplers), None)
+        ref = " and ".join(f"`{r}`" for r in REFERENCES if r in samplers)
         for g in sorted(split_groups, key=lambda g: "tuning" in g):  # the reporting split first: the headline
             n_prob = sum(1 for p in sc.problems if sc.group_of[p] == g)
             by_group = {s: _label(s, auto_ran(data, [p for p in sc.problems if sc.group_of[p] == g], seeds, max(bs)))
                         for s in samplers}
             lines += [f"### {g} ({n_prob} problems x {seeds} seeds)", "",
                       ("Mean normalised regret ± standard error over problems x seeds; rank among the samplers shown; "
-                       f"ratio of mean regrets to `{ref}` with the paired difference ± its standard error "
+                       f"ratio of mean regrets to {ref} with the paired difference ± its standard error "
                        "(\"beats\"/\"behind\" only where the difference exceeds it, else \"level\")."
                        if ref else "Mean normalised regret ± standard error over problems x seeds."), ""]
             lines += split_table(sc, g, bs, by_group) + [""]
@@ -364,14 +365,18 @@ Each sampler optimises each problem from a fresh in-memory study through ask/tel
 largest budget; the scores at 25, 50, 100 and 200 trials are read from that one run. Problems (all minimised,
 `benchmarks/bench_problems.py`): **synthetic** Branin, Hartmann-6, Ackley-10 (box shifted to [-15, 30]^10 so the
 optimum is off-centre), Rosenbrock-10, Styblinski-Tang-8; **bbob** COCO's f1 sphere, f8 Rosenbrock, f15 rotated
-Rastrigin and f21 Gallagher-101 in 2, 5 and 10 dimensions (instance 1); **sklearn** an SVC on breast cancer whose
-parameters depend on the kernel and a HistGradientBoosting classifier on 500 digits with a conditional depth limit
-(1 - 3-fold CV accuracy, 100 trials); **yahpo** YAHPO Gym's rbv2_xgboost surrogate (booster-conditional space) on
+Rastrigin and f21 Gallagher-101 in 2, 5 and 10 dimensions (instance 1); **sklearn** 20 problems, 4 model families
+with categorical and conditional parameters (SVC/SVR with kernel-dependent gamma/degree/coef0; a model choice among
+logistic regression or ridge, random forest and kNN, each with its own parameters; HistGradientBoosting with a
+conditional depth limit; an MLP with solver-dependent parameters) on the 5 data sets scikit-learn ships (iris, wine,
+breast cancer, 500 digits, diabetes), 1 - 3-fold CV accuracy (R^2 for diabetes), up to 100 trials, split into a
+TUNING and a REPORTING half declared in `benchmarks/sklearn_problems.py` before any run (defaults are chosen on
+TUNING; the headline is REPORTING's; the two are never pooled); **yahpo** YAHPO Gym's rbv2_xgboost surrogate (booster-conditional space) on
 OpenML tasks 16, 1501, 41143 and 1487, 1 - accuracy at full fidelity, chosen because their surrogate stays in a
 believable range (`python benchmarks/samplers.py --check-yahpo`; tasks such as 1461 or 40499 predict 100% accuracy).
 
 - **Normalised regret** = (best - f_opt) / (f_ref - f_opt). f_ref is the median value of random configurations
-  (1,000 for the cheap problems, 100-200 for the scikit-learn ones; hyperdial's Random sampler with a fixed seed),
+  (1,000 for the cheap problems, 100 for the scikit-learn ones; hyperdial's Random sampler with a fixed seed),
   so 1 means "as good as a typical random configuration" and 0 the optimum. f_opt is the known optimum for the
   synthetic and BBOB problems and the best value seen in the whole results file for the others (so those numbers
   move a little as runs are added). Mean over problems x seeds in a group; "overall" is the mean of the group means.
