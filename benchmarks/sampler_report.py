@@ -327,6 +327,7 @@ def render(data: dict[str, Any], *, problems: list[str], samplers: list[str], se
             if missing:
                 lines += ["", "Not in this run: " + "; ".join(f"`{k}` ({v})" for k, v in missing.items()) + "."]
             return "\n".join(lines + _per_problem(sc, bs, samplers) if per_problem else lines)
+        sc.groups = [g for g in sc.groups if g not in split_groups]  # the rest is pooled without the splits
     lines += [f"### Overall (mean of the group means: {', '.join(sc.groups)})", ""]
     lines += _scores_table(sc, bs, None)
     if 200 in bs and any(sc.group_mean(sc.regret, g, 200, s) is None for g in sc.groups for s in samplers):

@@ -257,3 +257,9 @@ def test_report_shows_auto_once_and_compares_splits_apart_with_standard_errors()
     assert n == 3 and ratio == pytest.approx(0.2) and diff == pytest.approx(-0.4) and se == pytest.approx(0.1 / 3**0.5)
     assert report.verdict(diff, se) == "beats" and report.verdict(-0.01, 0.02) == "level"
     assert report.verdict(0.05, 0.02) == "behind"
+    # with a problem outside the split, the pooled table leaves both halves out
+    data["references"]["q"] = dict(refs["t"], problem="q", group="synthetic")
+    data["runs"].update({k.replace("t|", "q|"): dict(v, problem="q") for k, v in runs.items() if k.startswith("t|")})
+    mixed = report.render(data, problems=["t", "r", "q"], samplers=["hd:Auto", "optuna:TPE"], seeds=3, budgets=(1, 2),
+                          missing={}, splits={"t": "tuning", "r": "reporting"})
+    assert "### Overall (mean of the group means: synthetic)" in mixed
