@@ -9,7 +9,7 @@ trials from that one run. Runs are independent and spread over a process pool;
 every run is single-threaded (OMP/BLAS/torch limited to one thread).
 
 Scores (see `sampler_report.py`): normalised regret (best - f_opt) / (f_ref - f_opt)
-with f_ref the median of 1,000 (sklearn: 100-200) random configurations of the
+with f_ref the median of 1,000 (sklearn: 100) random configurations of the
 problem and f_opt the known optimum, or for the problems without one the best value
 ever seen in the results file; the average rank of the samplers per
 problem x seed x budget; and milliseconds per trial outside the objective.
@@ -22,6 +22,9 @@ Reproduce (see docs/benchmarks.md, "Sampler quality", for the numbers):
     python benchmarks/samplers.py                       # everything: hours (resumable)
     python benchmarks/samplers.py --problems synthetic --samplers hd:TPE,optuna:TPE --seeds 5 --budget 100
     python benchmarks/samplers.py --report-only --write-docs
+    # the real-ML group's tuning / reporting split (sklearn_problems.py; docs/benchmarks.md's headline):
+    python benchmarks/samplers.py --problems reporting --samplers hd:Auto,hd:TPE,hd:Random,optuna:TPE-grouped,optuna:TPE \
+        --seeds 5 --budget 50 --workers 2 --out benchmarks/results/sklearn-reporting.json
     # split over cores (one results file each), then combined into the default file:
     python benchmarks/samplers.py --samplers optuna --workers 1 --out benchmarks/results/a.json
     python benchmarks/samplers.py --samplers hd --workers 1 --out benchmarks/results/b.json
