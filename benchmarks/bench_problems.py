@@ -11,9 +11,13 @@ the value. Groups:
 - `bbob`: COCO's BBOB functions f1 (sphere), f8 (Rosenbrock), f15 (Rastrigin, rotated),
   f21 (Gallagher, 101 peaks) in 2, 5 and 10 dimensions, instance 1, box [-5, 5]^d
   (`pip install coco-experiment`). f_opt is the value at COCO's own optimum.
-- `sklearn`: an SVC on breast cancer whose parameters depend on the kernel; a
-  HistGradientBoosting classifier on (a 500-image subsample of) digits with a
-  conditional depth limit. Value = 1 - mean 3-fold CV accuracy. Optimum unknown.
+- `sklearn`: 4 model families (SVC/SVR with kernel-dependent parameters, a model
+  choice among logistic regression, random forest and kNN, HistGradientBoosting with a
+  conditional depth limit, an MLP with solver-dependent parameters) on the 5 data sets
+  scikit-learn ships (iris, wine, breast cancer, 500 digits, diabetes), 1 - 3-fold CV
+  accuracy (R^2 for diabetes), split into TUNING and REPORTING halves declared in
+  `sklearn_problems.py`. Optimum unknown. (`svc_cancer` and `hgb_digits` are the two
+  problems of the first version, unchanged.)
 - `yahpo`: YAHPO Gym's rbv2_xgboost surrogate (conditional on the booster) on a few
   OpenML tasks, at full fidelity (trainsize 1, repl 10). Value = 1 - accuracy, the
   accuracy clipped to [0, 1]. Runs in its own venv through `yahpo_server.py`.
@@ -39,6 +43,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sklearn_problems as sp
 
 HERE = Path(__file__).resolve().parent
 YAHPO_SERVER = HERE / "yahpo_server.py"
@@ -218,77 +225,16 @@ def _sklearn_missing() -> str | None:
     return None
 
 
-def _cv_error(model: Any, X: np.ndarray, y: np.ndarray) -> float:
-    import warnings
-
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-    from threadpoolctl import threadpool_limits
-
-    # one thread, as every run in the harness: OpenMP threads fighting over two shared cores cost more than they give
-    with warnings.catch_warnings(), threadpool_limits(1):
-        warnings.simplefilter("ignore")  # ConvergenceWarning from capped SVC iterations
-        acc = cross_val_score(model, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0)).mean()
-    return float(1.0 - acc)
+# The first version's two problems, now part of the wider group (the same objectives, unchanged).
+svc_suggest = sp.svc_suggest
+svc_evaluate = sp.evaluate_for("svc_cancer")
+hgb_suggest = sp.hgb_suggest
+hgb_evaluate = sp.evaluate_for("hgb_digits")
 
 
-@cache
-def _breast_cancer() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_breast_cancer
-
-    X, y = load_breast_cancer(return_X_y=True)
-    return X, y
-
-
-@cache
-def _digits(n: int = 500) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    X, y = load_digits(return_X_y=True)
-    Xs, _, ys, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=0)
-    return Xs, ys
-
-
-def svc_suggest(trial: Any) -> Params:
-    kernel = trial.suggest_categorical("kernel", ["linear", "rbf", "poly", "sigmoid"])
-    p: Params = {"kernel": kernel, "C": trial.suggest_float("C", 1e-3, 1e3, log=True)}
-    if kernel != "linear":
-        p["gamma"] = trial.suggest_float("gamma", 1e-4, 10.0, log=True)
-    if kernel == "poly":
-        p["degree"] = trial.suggest_int("degree", 2, 5)
-    if kernel in ("poly", "sigmoid"):
-        p["coef0"] = trial.suggest_float("coef0", 0.0, 1.0)
-    return p
-
-
-def svc_evaluate(params: Params) -> float:
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
-
-    X, y = _breast_cancer()
-    return _cv_error(make_pipeline(StandardScaler(), SVC(max_iter=20_000, **params)), X, y)
-
-
-def hgb_suggest(trial: Any) -> Params:
-    p: Params = {
-        "learning_rate": trial.suggest_float("learning_rate", 0.01, 1.0, log=True),
-        "max_iter": trial.suggest_int("max_iter", 2, 12),  # few boosting rounds: < ~0.3 s per evaluation
-        "max_leaf_nodes": trial.suggest_int("max_leaf_nodes", 2, 16, log=True),
-        "min_samples_leaf": trial.suggest_int("min_samples_leaf", 1, 64, log=True),
-        "l2_regularization": trial.suggest_float("l2_regularization", 1e-8, 10.0, log=True),
-        "max_features": trial.suggest_float("max_features", 0.2, 1.0),
-    }
-    if trial.suggest_categorical("depth", ["unlimited", "limited"]) == "limited":
-        p["max_depth"] = trial.suggest_int("max_depth", 2, 6)
-    return p
-
-
-def hgb_evaluate(params: Params) -> float:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    X, y = _digits()
-    return _cv_error(HistGradientBoostingClassifier(early_stopping=False, random_state=0, **params), X, y)
+def _sklearn(name: str) -> Problem:
+    return Problem(name, "sklearn", sp.description(name), sp.suggest_for(name), sp.evaluate_for(name),
+                   max_budget=100, n_ref=100, unavailable=_sklearn_missing)
 
 
 # -- YAHPO Gym (separate venv, JSON lines over a pipe) ---------------------------------
@@ -434,14 +380,8 @@ def _build() -> dict[str, Callable[[], Problem]]:
     for fid in BBOB_FUNCTIONS:
         for dim in BBOB_DIMS:
             reg[f"bbob_f{fid:02d}_d{dim}"] = partial(_bbob, fid, dim)
-    reg["svc_cancer"] = lambda: Problem(
-        "svc_cancer", "sklearn", "SVC on breast cancer, kernel-dependent parameters, 1 - 3-fold CV accuracy",
-        svc_suggest, svc_evaluate, max_budget=100, n_ref=200, unavailable=_sklearn_missing,
-    )
-    reg["hgb_digits"] = lambda: Problem(
-        "hgb_digits", "sklearn", "HistGradientBoosting on 500 digits, conditional max_depth, 1 - 3-fold CV accuracy",
-        hgb_suggest, hgb_evaluate, max_budget=100, n_ref=100, unavailable=_sklearn_missing,
-    )
+    for name in sp.problem_names():  # the real-ML group, with its tuning/reporting split (sklearn_problems.py)
+        reg[name] = partial(_sklearn, name)
     for inst in YAHPO_INSTANCES:
         reg[f"yahpo_xgb_{inst}"] = partial(_xgboost, inst)
     return reg
@@ -459,15 +399,18 @@ def get_problem(name: str) -> Problem:
 
 
 def select_problems(spec: str) -> list[str]:
-    """Comma-separated problem names, group names or 'all' -> problem names, in registry order."""
+    """Comma-separated problem names, group names, split names (tuning, reporting) or 'all' -> problem names."""
     wanted: list[str] = []
     for tok in [t.strip() for t in spec.split(",") if t.strip()]:
         if tok == "all":
             wanted.extend(PROBLEMS)
+        elif tok in sp.SPLITS:
+            wanted.extend(sp.SPLITS[tok])
         elif tok in GROUPS:
             wanted.extend(n for n in PROBLEMS if get_problem(n).group == tok)
         elif tok in PROBLEMS:
             wanted.append(tok)
         else:
-            sys.exit(f"unknown problem or group {tok!r}; groups: {', '.join(GROUPS)}; problems: {', '.join(PROBLEMS)}")
+            sys.exit(f"unknown problem or group {tok!r}; groups: {', '.join(GROUPS)}; splits: {', '.join(sp.SPLITS)}; "
+                     f"problems: {', '.join(PROBLEMS)}")
     return list(dict.fromkeys(wanted))

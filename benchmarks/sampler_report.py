@@ -67,14 +67,15 @@ class Scores:
     """Normalised regret, ranks and time per sampler, by group and budget."""
 
     def __init__(self, data: dict[str, Any], problems: list[str], samplers: list[str], seeds: int,
-                 budgets: tuple[int, ...]) -> None:
+                 budgets: tuple[int, ...], splits: dict[str, str] | None = None) -> None:
         self.samplers = samplers
         self.norm = normalisers(data, problems)
         self.problems = [p for p in problems if p in self.norm]
         self.group_of: dict[str, str] = {}
         for key, ref in data["references"].items():
-            if key in self.norm:
-                self.group_of[key] = ref.get("group", "?")
+            if key in self.norm:  # a problem in a tuning/reporting split is reported with its split, never mixed
+                split = (splits or {}).get(key)
+                self.group_of[key] = f"{ref.get('group', '?')}, {split} split" if split else ref.get("group", "?")
         self.groups = list(dict.fromkeys(self.group_of[p] for p in self.problems))
         self.budgets = budgets
         # (group, budget, sampler) -> list of regrets / ranks / ms
@@ -82,6 +83,7 @@ class Scores:
         self.rank: dict[tuple[str, int, str], list[float]] = defaultdict(list)
         self.ms: dict[tuple[str, int, str], list[float]] = defaultdict(list)
         self.per_problem: dict[tuple[str, int, str], list[float]] = defaultdict(list)
+        self.cell: dict[tuple[str, int, str], dict[tuple[str, int], float]] = defaultdict(dict)  # (problem, seed) -> regret
         self.cells: dict[tuple[str, int], int] = defaultdict(int)  # complete (all samplers) cells per group, budget
         for p in self.problems:
             f_opt, f_ref, _ = self.norm[p]
@@ -100,6 +102,7 @@ class Scores:
                         r = max(0.0, v - f_opt) / (f_ref - f_opt)
                         self.regret[(g, b, s)].append(r)
                         self.per_problem[(p, b, s)].append(r)
+                        self.cell[(g, b, s)][(p, seed)] = r
                         self.ms[(g, b, s)].append(1e3 * sum(run["overhead"][:b]) / b)
                     if vals and len(vals) == len(samplers):
                         self.cells[(g, b)] += 1
@@ -109,6 +112,22 @@ class Scores:
     def group_mean(self, table: dict[tuple[str, int, str], list[float]], g: str, b: int, s: str) -> float | None:
         xs = table.get((g, b, s))
         return sum(xs) / len(xs) if xs else None
+
+    def group_se(self, g: str, b: int, s: str) -> float | None:
+        """Standard error of the group's mean regret (over its problem x seed cells)."""
+        return _se(self.regret.get((g, b, s)) or [])
+
+    def versus(self, g: str, b: int, s: str, ref: str) -> tuple[float, float, float, int] | None:
+        """(ratio of mean regrets s / ref, mean paired difference s - ref, its standard error, cells).
+
+        Paired by problem and seed, so the spread between problems does not hide a difference."""
+        a, r = self.cell.get((g, b, s), {}), self.cell.get((g, b, ref), {})
+        keys = sorted(set(a) & set(r))
+        if len(keys) < 2:
+            return None
+        d = [a[k] - r[k] for k in keys]
+        ma, mr = sum(a[k] for k in keys) / len(keys), sum(r[k] for k in keys) / len(keys)
+        return (ma / mr if mr > 0 else math.inf), sum(d) / len(d), _se(d) or 0.0, len(keys)
 
     def overall(self, table: dict[tuple[str, int, str], list[float]], b: int, s: str) -> float | None:
         """Mean of the group means over the groups where every compared sampler has data at this budget."""
@@ -123,6 +142,20 @@ class Scores:
 
     def budgets_with_data(self) -> list[int]:
         return [b for b in self.budgets if any(self.regret.get((g, b, s)) for g in self.groups for s in self.samplers)]
+
+
+def _se(xs: list[float]) -> float | None:
+    if len(xs) < 2:
+        return None
+    m = sum(xs) / len(xs)
+    return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1) / len(xs))
+
+
+def verdict(diff: float, se: float) -> str:
+    """'beats' / 'behind' only where the difference exceeds its standard error; 'level' otherwise."""
+    if round(abs(diff), 3) <= round(se, 3):  # as printed: a "beats" never shows a difference equal to its se
+        return "level"
+    return "beats" if diff < 0 else "behind"
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
@@ -204,13 +237,98 @@ def targets(sc: Scores, budgets: list[int]) -> list[str]:
     return out
 
 
+AUTO = "hd:Auto"
+REFERENCES = ("optuna:TPE-grouped", "optuna:TPE")  # what the ratio columns compare with: the first one run
+
+
+def same_as_auto(data: dict[str, Any], problems: list[str], samplers: list[str], seeds: int, budget: int) -> list[str]:
+    """hyperdial samplers whose every run equals Auto's (Auto ran them): shown once, as Auto."""
+    out = []
+    for s in samplers:
+        if s == AUTO or not s.startswith("hd:") or AUTO not in samplers:
+            continue
+        pairs = [(data["runs"].get(f"{p}|{s}|{k}"), data["runs"].get(f"{p}|{AUTO}|{k}")) for p in problems
+                 for k in range(seeds)]
+        pairs = [(a, b) for a, b in pairs if a and b and not a.get("error") and not b.get("error")]
+        if pairs and all(a["best"][:budget] == b["best"][:budget] for a, b in pairs):
+            out.append(s)
+    return out
+
+
+def auto_ran(data: dict[str, Any], problems: list[str], seeds: int, budget: int) -> list[str]:
+    """The algorithms Auto ran (after its first, space-less trial) within `budget` trials, in order of first use."""
+    seen: list[str] = []
+    for p in problems:
+        for k in range(seeds):
+            run = data["runs"].get(f"{p}|{AUTO}|{k}") or {}
+            for n, algo in run.get("auto", []):
+                if 0 < n < budget and algo not in seen:
+                    seen.append(algo)
+    return seen
+
+
+def _label(s: str, ran: list[str]) -> str:
+    return f"{s} ({'/'.join(ran)})" if s == AUTO and ran else s
+
+
+def _pm(x: float | None, se: float | None) -> str:
+    return "-" if x is None else f"{x:.3f} ± {se:.3f}" if se is not None else f"{x:.3f}"
+
+
+def split_table(sc: Scores, g: str, budgets: list[int], labels: dict[str, str]) -> list[str]:
+    """Mean regret ± standard error, mean rank and the ratio to Optuna's TPE per budget, for one group."""
+    refs = [r for r in REFERENCES if r in sc.samplers]
+    header = (["sampler"] + [f"regret@{b}" for b in budgets] + [f"rank@{b}" for b in budgets]
+              + [f"vs {ref} @{b}" for ref in refs for b in budgets])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for s in sc.samplers:
+        cells = [_pm(sc.group_mean(sc.regret, g, b, s), sc.group_se(g, b, s)) for b in budgets]
+        cells += [_fmt(sc.group_mean(sc.rank, g, b, s), 2) for b in budgets]
+        for ref in refs:
+            for b in budgets:
+                v = sc.versus(g, b, s, ref) if s != ref else None
+                cells.append("-" if v is None else f"{v[0]:.2f}x ({v[1]:+.3f} ± {v[2]:.3f}, {verdict(v[1], v[2])})")
+        lines.append(f"| {labels.get(s, s)} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def render(data: dict[str, Any], *, problems: list[str], samplers: list[str], seeds: int, budgets: tuple[int, ...],
-           missing: dict[str, str], per_problem: bool = False) -> str:
-    sc = Scores(data, problems, samplers, seeds, budgets)
+           missing: dict[str, str], per_problem: bool = False, splits: dict[str, str] | None = None) -> str:
+    top = max(b for b in budgets)
+    dupes = same_as_auto(data, problems, samplers, seeds, top)
+    samplers = [s for s in samplers if s not in dupes]
+    sc = Scores(data, problems, samplers, seeds, budgets, splits)
     bs = sc.budgets_with_data()
     if not bs or not samplers:
         return "(no results to report yet)"
-    lines = [f"### Overall (mean of the group means: {', '.join(sc.groups)})", ""]
+    ran = auto_ran(data, problems, seeds, max(bs))
+    labels = {s: _label(s, ran) for s in samplers}
+    lines = []
+    if dupes:
+        lines += [(f"Shown once: {', '.join(f'`{d}`' for d in dupes)} made the same runs as `{AUTO}`, which ran "
+                  f"{'/'.join(ran) or 'it'} here (the `{AUTO}` row; ranks count it once)."), ""]
+    split_groups = [g for g in sc.groups if g.endswith(" split")]
+    if split_groups:  # per split, never pooled: the tuning split's numbers are not results
+        ref = " and ".join(f"`{r}`" for r in REFERENCES if r in samplers)
+        for g in sorted(split_groups, key=lambda g: "tuning" in g):  # the reporting split first: the headline
+            n_prob = sum(1 for p in sc.problems if sc.group_of[p] == g)
+            by_group = {s: _label(s, auto_ran(data, [p for p in sc.problems if sc.group_of[p] == g], seeds, max(bs)))
+                        for s in samplers}
+            lines += [f"### {g} ({n_prob} problems x {seeds} seeds)", "",
+                      ("Mean normalised regret ± standard error over problems x seeds; rank among the samplers shown; "
+                       f"ratio of mean regrets to {ref} with the paired difference ± its standard error "
+                       "(\"beats\"/\"behind\" only where the difference exceeds it, else \"level\")."
+                       if ref else "Mean normalised regret ± standard error over problems x seeds."), ""]
+            lines += split_table(sc, g, bs, by_group) + [""]
+        if len(split_groups) == len(sc.groups):
+            lines += ["### Time outside the objective (ms per trial, mean over the first B trials)", ""]
+            lines += _table(["sampler"] + [f"B={b}" for b in bs], [[sc.overall_ms(b, s) for b in bs] for s in samplers],
+                            [labels[s] for s in samplers], [2] * len(bs))
+            if missing:
+                lines += ["", "Not in this run: " + "; ".join(f"`{k}` ({v})" for k, v in missing.items()) + "."]
+            return "\n".join(lines + _per_problem(sc, bs, samplers) if per_problem else lines)
+        sc.groups = [g for g in sc.groups if g not in split_groups]  # the rest is pooled without the splits
+    lines += [f"### Overall (mean of the group means: {', '.join(sc.groups)})", ""]
     lines += _scores_table(sc, bs, None)
     if 200 in bs and any(sc.group_mean(sc.regret, g, 200, s) is None for g in sc.groups for s in samplers):
         lines += ["", "Budget 200 covers only the problems that run to 200 trials (not the scikit-learn ones)."]
@@ -225,12 +343,18 @@ def render(data: dict[str, Any], *, problems: list[str], samplers: list[str], se
     if missing:
         lines += ["", "Not in this run: " + "; ".join(f"`{k}` ({v})" for k, v in missing.items()) + "."]
     if per_problem:
-        for p in sc.problems:
-            f_opt, f_ref, known = sc.norm[p]
-            lines += ["", f"#### {p}: f_opt {f_opt:.6g} ({'known' if known else 'best seen'}), f_ref {f_ref:.6g}", ""]
-            rows = [[_mean(sc.per_problem.get((p, b, s))) for b in bs] for s in samplers]
-            lines += _table(["sampler"] + [f"regret@{b}" for b in bs], rows, samplers, [3] * len(bs))
+        lines += _per_problem(sc, bs, samplers)
     return "\n".join(lines)
+
+
+def _per_problem(sc: Scores, bs: list[int], samplers: list[str]) -> list[str]:
+    lines: list[str] = []
+    for p in sc.problems:
+        f_opt, f_ref, known = sc.norm[p]
+        lines += ["", f"#### {p}: f_opt {f_opt:.6g} ({'known' if known else 'best seen'}), f_ref {f_ref:.6g}", ""]
+        rows = [[_mean(sc.per_problem.get((p, b, s))) for b in bs] for s in samplers]
+        lines += _table(["sampler"] + [f"regret@{b}" for b in bs], rows, samplers, [3] * len(bs))
+    return lines
 
 
 def _mean(xs: list[float] | None) -> float | None:
@@ -242,14 +366,18 @@ Each sampler optimises each problem from a fresh in-memory study through ask/tel
 largest budget; the scores at 25, 50, 100 and 200 trials are read from that one run. Problems (all minimised,
 `benchmarks/bench_problems.py`): **synthetic** Branin, Hartmann-6, Ackley-10 (box shifted to [-15, 30]^10 so the
 optimum is off-centre), Rosenbrock-10, Styblinski-Tang-8; **bbob** COCO's f1 sphere, f8 Rosenbrock, f15 rotated
-Rastrigin and f21 Gallagher-101 in 2, 5 and 10 dimensions (instance 1); **sklearn** an SVC on breast cancer whose
-parameters depend on the kernel and a HistGradientBoosting classifier on 500 digits with a conditional depth limit
-(1 - 3-fold CV accuracy, 100 trials); **yahpo** YAHPO Gym's rbv2_xgboost surrogate (booster-conditional space) on
+Rastrigin and f21 Gallagher-101 in 2, 5 and 10 dimensions (instance 1); **sklearn** 20 problems, 4 model families
+with categorical and conditional parameters (SVC/SVR with kernel-dependent gamma/degree/coef0; a model choice among
+logistic regression or ridge, random forest and kNN, each with its own parameters; HistGradientBoosting with a
+conditional depth limit; an MLP with solver-dependent parameters) on the 5 data sets scikit-learn ships (iris, wine,
+breast cancer, 500 digits, diabetes), 1 - 3-fold CV accuracy (R^2 for diabetes), up to 100 trials, split into a
+TUNING and a REPORTING half declared in `benchmarks/sklearn_problems.py` before any run (defaults are chosen on
+TUNING; the headline is REPORTING's; the two are never pooled); **yahpo** YAHPO Gym's rbv2_xgboost surrogate (booster-conditional space) on
 OpenML tasks 16, 1501, 41143 and 1487, 1 - accuracy at full fidelity, chosen because their surrogate stays in a
 believable range (`python benchmarks/samplers.py --check-yahpo`; tasks such as 1461 or 40499 predict 100% accuracy).
 
 - **Normalised regret** = (best - f_opt) / (f_ref - f_opt). f_ref is the median value of random configurations
-  (1,000 for the cheap problems, 100-200 for the scikit-learn ones; hyperdial's Random sampler with a fixed seed),
+  (1,000 for the cheap problems, 100 for the scikit-learn ones; hyperdial's Random sampler with a fixed seed),
   so 1 means "as good as a typical random configuration" and 0 the optimum. f_opt is the known optimum for the
   synthetic and BBOB problems and the best value seen in the whole results file for the others (so those numbers
   move a little as runs are added). Mean over problems x seeds in a group; "overall" is the mean of the group means.

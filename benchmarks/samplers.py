@@ -9,7 +9,7 @@ trials from that one run. Runs are independent and spread over a process pool;
 every run is single-threaded (OMP/BLAS/torch limited to one thread).
 
 Scores (see `sampler_report.py`): normalised regret (best - f_opt) / (f_ref - f_opt)
-with f_ref the median of 1,000 (sklearn: 100-200) random configurations of the
+with f_ref the median of 1,000 (sklearn: 100) random configurations of the
 problem and f_opt the known optimum, or for the problems without one the best value
 ever seen in the results file; the average rank of the samplers per
 problem x seed x budget; and milliseconds per trial outside the objective.
@@ -22,6 +22,9 @@ Reproduce (see docs/benchmarks.md, "Sampler quality", for the numbers):
     python benchmarks/samplers.py                       # everything: hours (resumable)
     python benchmarks/samplers.py --problems synthetic --samplers hd:TPE,optuna:TPE --seeds 5 --budget 100
     python benchmarks/samplers.py --report-only --write-docs
+    # the real-ML group's tuning / reporting split (sklearn_problems.py; docs/benchmarks.md's headline):
+    python benchmarks/samplers.py --problems reporting --samplers hd:Auto,hd:TPE,hd:Random,optuna:TPE-grouped,optuna:TPE \
+        --seeds 5 --budget 50 --workers 2 --out benchmarks/results/sklearn-reporting.json
     # split over cores (one results file each), then combined into the default file:
     python benchmarks/samplers.py --samplers optuna --workers 1 --out benchmarks/results/a.json
     python benchmarks/samplers.py --samplers hd --workers 1 --out benchmarks/results/b.json
@@ -77,6 +80,8 @@ SAMPLERS: dict[str, tuple[str, str, str]] = {
     "hd:QMC": ("hyperdial", "QMC", "scrambled Sobol"),
     "hd:Random": ("hyperdial", "Random", ""),
     "optuna:TPE": ("optuna", "TPESampler", "Optuna 5's default: multivariate, constant liar"),
+    "optuna:TPE-grouped": ("optuna", "TPESampler", ("multivariate=True, group=True: what Optuna recommends for "
+                           "conditional spaces (hyperdial's TPE models each group too)")),
     "optuna:GP": ("optuna", "GPSampler", "needs torch"),
     "optuna:CMAES": ("optuna", "CmaEsSampler", ""),
     "optuna:Random": ("optuna", "RandomSampler", ""),
@@ -108,6 +113,8 @@ def resolve_sampler(name: str) -> tuple[Callable[[int], Any] | None, str]:
     import optuna
 
     ocls = getattr(optuna.samplers, attr)
+    if name == "optuna:TPE-grouped":
+        return (lambda seed: ocls(seed=seed, multivariate=True, group=True)), ""
     return (lambda seed: ocls(seed=seed)), ""
 
 
@@ -194,6 +201,9 @@ def run_one(problem_name: str, sampler_name: str, seed: int, budget: int) -> dic
             overhead.append(round((t1 - t0) + (t3 - t2), 7))
             curve.append(float(f"{best:.12g}") if math.isfinite(best) else None)
         record.update(best=curve, overhead=overhead, objective_s=round(objective_s, 4), error=None)
+        log = getattr(study.sampler, "choice_log", None)
+        if sampler_name == "hd:Auto" and log is not None:  # what Auto ran: [(from trial, algorithm), ...]
+            record["auto"] = [[int(n), str(algo)] for n, algo, _ in log]
     except Exception:  # noqa: BLE001 - a failed run is recorded (and redone next time), the others go on
         record["error"] = traceback.format_exc(limit=8)
     record["wall_s"] = round(time.perf_counter() - t_start, 3)
@@ -438,13 +448,14 @@ def main() -> int:
             missing[name] = f"no results in {args.out.name} yet"
     samplers = [name for name in select_samplers(args.samplers) if name in have]
     command = "python benchmarks/samplers.py " + " ".join(shlex.quote(a) for a in _run_args(sys.argv[1:]))
+    splits = {p: split for split, names in bp.sp.SPLITS.items() for p in names}
     text = report.render(data, problems=problems, samplers=samplers, seeds=args.seeds, budgets=BUDGETS,
-                         missing=missing, per_problem=args.per_problem)
+                         missing=missing, per_problem=args.per_problem, splits=splits)
     print(text)
     if args.write_docs:
         path = HERE.parent / "docs" / "benchmarks.md"
         report.write_docs(path, data, text=report.render(data, problems=problems, samplers=samplers, seeds=args.seeds,
-                                                        budgets=BUDGETS, missing=missing, per_problem=False),
+                                                        budgets=BUDGETS, missing=missing, per_problem=False, splits=splits),
                           command=command, note=args.docs_note, problems=problems, samplers=samplers, seeds=args.seeds)
         print(f"wrote the 'Sampler quality' section of {path}")
     return 0

@@ -210,3 +210,56 @@ def test_pruner_benchmark_runs_the_default_study_and_scores_fronts() -> None:
     assert prep.mean_curve_epochs(seeds, 0.85) == 30.0 and prep.mean_curve_epochs(seeds, 0.86) is None
     assert prep.mean_curve_epochs([{"trace": [[5, None], [9, 0.9]]}, {"trace": [[7, 0.9]]}], 0.5) == 9.0
     assert prep.hv_at({"points": [(52, 0.75, 55.0), (104, 0.9, 10.0), (52, 0.4, 5.0)]}, 52, ref) == pytest.approx(0.25)
+
+
+def test_sklearn_split_is_declared_disjoint_and_covers_every_family_and_data_set() -> None:
+    sp = bp.sp
+    assert not set(sp.TUNING) & set(sp.REPORTING)
+    assert sorted(sp.TUNING + sp.REPORTING) == sorted(sp.problem_names())
+    for names in (sp.TUNING, sp.REPORTING):
+        assert {sp.parts(n)[0] for n in names} == set(sp.FAMILIES)
+        assert {sp.parts(n)[1] for n in names} == set(sp.DATASETS)
+    assert {"svc_cancer", "hgb_digits"} <= set(sp.TUNING)  # the problems seen before the split: never reported
+    assert bp.select_problems("reporting") == list(sp.REPORTING)
+
+
+def test_sklearn_spaces_are_conditional_and_an_evaluation_is_a_cv_error() -> None:
+    pytest.importorskip("sklearn")
+    sp = bp.sp
+    knn = bp.get_problem("choice_wine").suggest(hd.FixedTrial({"model": "knn", "knn_n_neighbors": 5,
+                                                               "knn_weights": "uniform", "knn_p": 2}))
+    assert set(knn) == {"model", "knn_n_neighbors", "knn_weights", "knn_p"}  # no forest or linear parameters
+    assert 0.0 <= bp.get_problem("choice_wine").evaluate(knn) < 0.2
+    lbfgs = sp.mlp_suggest(hd.FixedTrial({"solver": "lbfgs", "hidden": 8, "activation": "tanh", "alpha": 1e-3}))
+    assert "learning_rate_init" not in lbfgs and "momentum" not in lbfgs
+    ridge = bp.get_problem("choice_diabetes").suggest(hd.FixedTrial({"model": "linear", "linear_C": 1.0}))
+    assert 0.3 < bp.get_problem("choice_diabetes").evaluate(ridge) < 0.7  # 1 - R^2 of a ridge on diabetes
+
+
+def test_report_shows_auto_once_and_compares_splits_apart_with_standard_errors() -> None:
+    runs = {}
+    for p in ("t", "r"):
+        for k in range(3):
+            runs[f"{p}|hd:Auto|{k}"] = {"problem": p, "sampler": "hd:Auto", "seed": k, "best": [0.5, 0.1 * k],
+                                        "overhead": [0.0, 0.0], "auto": [[0, "TPE"], [1, "GP"]]}
+            runs[f"{p}|hd:GP|{k}"] = dict(runs[f"{p}|hd:Auto|{k}"], sampler="hd:GP")
+            runs[f"{p}|optuna:TPE|{k}"] = {"problem": p, "sampler": "optuna:TPE", "seed": k, "best": [0.6, 0.5],
+                                           "overhead": [0.0, 0.0]}
+    refs = {p: {"problem": p, "group": "sklearn", "median": 1.0, "min": 0.0, "f_opt": None} for p in ("t", "r")}
+    data = {"runs": runs, "references": refs}
+    assert report.same_as_auto(data, ["t", "r"], ["hd:Auto", "hd:GP", "optuna:TPE"], 3, 2) == ["hd:GP"]
+    text = report.render(data, problems=["t", "r"], samplers=["hd:Auto", "hd:GP", "optuna:TPE"], seeds=3,
+                         budgets=(1, 2), missing={}, splits={"t": "tuning", "r": "reporting"})
+    assert "| hd:GP" not in text and "| hd:Auto (GP) |" in text
+    assert text.index("reporting split") < text.index("tuning split") and "Overall" not in text
+    sc = report.Scores(data, ["t", "r"], ["hd:Auto", "optuna:TPE"], 3, (2,), {"t": "tuning", "r": "reporting"})
+    ratio, diff, se, n = sc.versus("sklearn, reporting split", 2, "hd:Auto", "optuna:TPE")  # type: ignore[misc]
+    assert n == 3 and ratio == pytest.approx(0.2) and diff == pytest.approx(-0.4) and se == pytest.approx(0.1 / 3**0.5)
+    assert report.verdict(diff, se) == "beats" and report.verdict(-0.01, 0.02) == "level"
+    assert report.verdict(0.05, 0.02) == "behind"
+    # with a problem outside the split, the pooled table leaves both halves out
+    data["references"]["q"] = dict(refs["t"], problem="q", group="synthetic")
+    data["runs"].update({k.replace("t|", "q|"): dict(v, problem="q") for k, v in runs.items() if k.startswith("t|")})
+    mixed = report.render(data, problems=["t", "r", "q"], samplers=["hd:Auto", "optuna:TPE"], seeds=3, budgets=(1, 2),
+                          missing={}, splits={"t": "tuning", "r": "reporting"})
+    assert "### Overall (mean of the group means: synthetic)" in mixed
