@@ -153,10 +153,12 @@ class ExecutionInterface:
         else:
             self._heartbeat.remove(trial_id)
 
-    def record_finished(self, trial: Trial | int) -> FrozenTrial:
-        """Read back a trial that finished elsewhere: logged, and counted in `best_seen`."""
+    def record_finished(self, trial: Trial | int, *, frozen: FrozenTrial | None = None) -> FrozenTrial:
+        """A trial that finished elsewhere, logged and counted in `best_seen`: `frozen` when the
+        worker sent it back, else read from the storage."""
         trial_id = trial.trial_id if isinstance(trial, Trial) else trial
         self.keep_alive(trial_id, alive=False)
-        frozen: FrozenTrial = self._storage.get_trial(trial_id)
+        if frozen is None:
+            frozen = self._storage.get_trial(trial_id)
         self._log_finished(frozen, frozen.system_attrs.get(FAIL_REASON))  # type: ignore[attr-defined]
         return frozen

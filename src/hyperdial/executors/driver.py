@@ -176,7 +176,10 @@ def _collect(study: Study, trial: Trial, future: Future[Outcome]) -> FrozenTrial
     study.keep_alive(trial, alive=False)
     if outcome.state is None:
         return None  # nothing ran: the trial was finished elsewhere before its task started
-    frozen: FrozenTrial = outcome.frozen if outcome.frozen is not None else study.record_finished(trial)
+    if outcome.frozen is not None and outcome.logged:
+        frozen: FrozenTrial = outcome.frozen  # run in this process: recorded and logged by its tell
+    else:
+        frozen = study.record_finished(trial, frozen=outcome.frozen)
     if outcome.error is not None:
         return outcome.error
     return frozen

@@ -42,7 +42,8 @@ class Outcome:
     number: int
     state: TrialState | None  # None: the trial was already finished elsewhere (reaped), nothing ran
     error: BaseException | None = None  # an exception `catch` did not cover, to re-raise in the driver
-    frozen: Any = None  # a trial run in the driver's own process: the recorded FrozenTrial (no read-back)
+    frozen: Any = None  # the recorded FrozenTrial, when the executor has it (no read-back)
+    logged: bool = True  # whether this process already logged it (a trial run in the driver's own process)
 
 
 # (pid, thread, url, name): a forked child opens its own, and so does each thread of a worker
@@ -92,7 +93,8 @@ def run_remote_trial(task: RemoteTask) -> Outcome:
                                with_trial=task.with_trial)
     except Exception as exc:  # noqa: BLE001 - recorded as FAIL already; the driver decides
         return Outcome(trial.number, TrialState.FAIL, _portable(exc))
-    return Outcome(done.number, done.state)  # also a trial taken from this worker meanwhile: as stored
+    # The recorded trial travels back (a few KB), so the driver need not read it from the storage.
+    return Outcome(done.number, done.state, frozen=done, logged=False)  # a trial taken meanwhile: as stored
 
 
 def storage_url_of(study: Any) -> str:
