@@ -116,9 +116,9 @@ def execute_trial(
     try:
         return _run_objective(study, trial, func, catch, declarative, with_trial)
     except TrialFinishedError:
-        if not _taken(study, trial):
+        stored = _finished_elsewhere(study, trial)
+        if stored is None:
             raise
-        stored = study.storage.get_trial(trial.trial_id)
         _logger.warning(
             "Trial %d was taken from this worker (it is %s in the storage: %s); its result here is dropped",
             trial.number, stored.state.name, stored.system_attrs.get(FAIL_REASON, "finished elsewhere"),
@@ -126,12 +126,13 @@ def execute_trial(
         return stored
 
 
-def _taken(study: Study, trial: Trial) -> bool:
-    """Whether the storage holds the trial as finished while this worker still runs it."""
+def _finished_elsewhere(study: Study, trial: Trial) -> FrozenTrial | None:
+    """The stored trial, when the storage holds it finished while this worker still runs it."""
     try:
-        return study.storage.get_trial(trial.trial_id).state.is_finished()
+        stored = study.storage.get_trial(trial.trial_id)
     except Exception:  # noqa: BLE001 - cannot tell: let the original error speak
-        return False
+        return None
+    return stored if stored.state.is_finished() else None
 
 
 def _run_objective(
