@@ -16,7 +16,8 @@ schedulers all run trials through these public methods of `Study`, and nothing e
   `best_seen`); `study.fail_trial(trial, reason)` records a trial whose run was lost
   (and queues its rerun while `max_retries` allows); `study.keep_alive(trial)` beats for
   a trial whose task waits in a queue.
-- `study.stop()` / `study.stop_requested` end a run cooperatively.
+- `study.stop()` / `study.stop_requested` end a run cooperatively; `study.reap_stale_trials()` fails (and
+  reruns) trials whose worker died (liveness, docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hyperdial._heartbeat import retry_template
+from hyperdial import _clock
+from hyperdial._heartbeat import cutoff, retry_template, stale_reason
+from hyperdial._validation import Real, check
 from hyperdial.exceptions import TrialFinishedError, invalid
 from hyperdial.system_attrs import FAIL_REASON, RETRY_COUNT
 from hyperdial.trial import Proposal, Trial, TrialState
@@ -46,6 +49,9 @@ class ExecutionInterface:
     _stop: Any
     _best_seen: FrozenTrial | None
     max_retries: int
+    heartbeat_interval: float | None
+    grace_period: float | None
+    _last_reap: float
 
     @property
     def storage_url(self) -> str | None:
@@ -162,3 +168,27 @@ class ExecutionInterface:
             frozen = self._storage.get_trial(trial_id)
         self._log_finished(frozen, frozen.system_attrs.get(FAIL_REASON))  # type: ignore[attr-defined]
         return frozen
+
+    def reap_stale_trials(self, *, force: bool = False, older_than: float | None = None) -> list[FrozenTrial]:
+        """Fail RUNNING trials whose heartbeat (their start, if they never beat) is older than
+        `older_than` seconds (default: the study's `grace_period`), and rerun them where
+        `max_retries` allows. Returns the trials this call failed.
+
+        `ask` calls it (at most every half heartbeat interval); `hyperdial fail-stale` calls it
+        with `older_than` for studies whose workers died without liveness on.
+        """
+        if older_than is None:
+            if self.heartbeat_interval is None or self.grace_period is None:
+                return []
+            now = _clock.now()
+            if not force and abs(now - self._last_reap) < self.heartbeat_interval / 2:
+                return []
+            self._last_reap = now
+            older_than = self.grace_period
+        else:
+            check("older_than", older_than, Real(low=0, what="a number of seconds"))
+        stale = self._storage.fail_stale_trials(self._study_id, cutoff(older_than), stale_reason(older_than))
+        for t in stale:
+            _logger.warning("Trial %d failed: %s", t.number, t.system_attrs.get(FAIL_REASON))
+            self.requeue(t)
+        return stale

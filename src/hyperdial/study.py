@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hyperdial import _clock, _plugins
+from hyperdial import _plugins
 from hyperdial._cache import TrialCache
 from hyperdial._enqueue import check_against_history, check_enqueued
 from hyperdial._execution import ExecutionInterface
-from hyperdial._heartbeat import Heartbeat, cutoff, stale_reason
-from hyperdial._validation import Int, Real, as_number, check
+from hyperdial._heartbeat import Heartbeat
+from hyperdial._validation import Int, as_number, check
 from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
@@ -343,30 +343,6 @@ class Study(ExecutionInterface):
         self._log_finished(frozen, reason)
         _plugins.after_trial(self.sampler_for(live), self._lazy_history(), frozen)
         return frozen
-
-    def reap_stale_trials(self, *, force: bool = False, older_than: float | None = None) -> list[FrozenTrial]:
-        """Fail RUNNING trials whose heartbeat (their start, if they never beat) is older than
-        `older_than` seconds (default: the study's `grace_period`), and rerun them where
-        `max_retries` allows. Returns the trials this call failed.
-
-        `ask` calls it (at most every half heartbeat interval); `hyperdial fail-stale` calls it
-        with `older_than` for studies whose workers died without liveness on.
-        """
-        if older_than is None:
-            if self.heartbeat_interval is None or self.grace_period is None:
-                return []
-            now = _clock.now()
-            if not force and abs(now - self._last_reap) < self.heartbeat_interval / 2:
-                return []
-            self._last_reap = now
-            older_than = self.grace_period
-        else:
-            check("older_than", older_than, Real(low=0, what="a number of seconds"))
-        stale = self._storage.fail_stale_trials(self._study_id, cutoff(older_than), stale_reason(older_than))
-        for t in stale:
-            _logger.warning("Trial %d failed: %s", t.number, t.system_attrs.get(FAIL_REASON))
-            self.requeue(t)
-        return stale
 
     def _check_values(self, values: Any) -> tuple[tuple[float, ...] | None, str | None]:
         n = len(self.directions)
