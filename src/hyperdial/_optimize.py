@@ -186,7 +186,7 @@ class _Budget:
         with self._lock:
             if self.study.stop_requested or self._spent():
                 return False
-            if _plugins.is_exhausted(self.study.sampler, self.study.history()):
+            if _plugins.is_exhausted(self.study.sampler, self.study.history):
                 _logger.info("the sampler's search space is exhausted; stopping")
                 return False
             self.started += 1

@@ -16,6 +16,7 @@ through these same functions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -34,9 +35,11 @@ def after_trial(sampler: Sampler, history: History, trial: FrozenTrial) -> None:
         hook(history, trial)
 
 
-def is_exhausted(sampler: Sampler, history: History) -> bool:
+def is_exhausted(sampler: Sampler, history: Callable[[], History]) -> bool:
+    """`history` is called only for a sampler that can be exhausted: reading the study before
+    every trial would cost a storage round trip for nothing."""
     hook = getattr(sampler, "is_exhausted", None)
-    return bool(hook(history)) if hook is not None else False
+    return bool(hook(history())) if hook is not None else False
 
 
 def warm_up(sampler: Sampler) -> None:
