@@ -227,3 +227,13 @@ def test_same_conditional_ped_anova_ranking_as_optuna() -> None:
     h = conditional_history()
     ours, theirs = evaluate(h), optuna_importance(h, "ped-anova")
     assert list(ours) == list(theirs), (ours, theirs)
+
+
+def test_study_importance_delegates() -> None:
+    study = hd.create_study(direction="maximize", sampler=hd.samplers.Random(seed=0))
+    study.optimize(lambda t: 10 * t.suggest_float("a", 0, 1) + t.suggest_float("b", 0, 1) + 0 * t.suggest_int("c", 0, 3),
+                   n_trials=60, show_progress_bar=False)
+    for method in ("ped-anova", "fanova"):
+        imp = study.importance(method=method)
+        assert next(iter(imp)) == "a" and imp == evaluate(study.history(), method=method)
+    assert list(study.importance(params=["b", "c"])) in (["b", "c"], ["c", "b"])

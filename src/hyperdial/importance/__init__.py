@@ -14,7 +14,7 @@ most important first. Only COMPLETE trials with a finite target count.
 objectives; PED-ANOVA takes lower target values as better.
 
 >>> import hyperdial as hd
->>> study = hd.create_study(direction="maximize", seed=0)
+>>> study = hd.create_study(direction="maximize", sampler=hd.samplers.Random(seed=0))
 >>> study.optimize(lambda t: 5 * t.suggest_float("x", 0, 1) + t.suggest_int("n", 0, 2),
 ...                n_trials=50, show_progress_bar=False)
 >>> imp = evaluate(study)

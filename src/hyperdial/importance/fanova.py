@@ -23,7 +23,7 @@ ones are left out unless named in `params=`, in which case only the trials havin
 named parameters count.
 
 >>> import hyperdial as hd
->>> study = hd.create_study(seed=0)
+>>> study = hd.create_study(sampler=hd.samplers.Random(seed=0))
 >>> study.optimize(lambda t: 10 * t.suggest_float("a", 0, 1) + t.suggest_float("b", 0, 1),
 ...                n_trials=40, show_progress_bar=False)
 >>> list(Fanova(n_trees=16).evaluate(study.history()))

@@ -18,7 +18,7 @@ Optuna): the divergence of x_d is computed over the trials where x_d is active a
 by alpha_d^2 / beta_d, the shares of top and region trials in which it is active.
 
 >>> import hyperdial as hd
->>> study = hd.create_study(seed=0)
+>>> study = hd.create_study(sampler=hd.samplers.Random(seed=0))
 >>> study.optimize(lambda t: 10 * t.suggest_float("a", 0, 1) + t.suggest_float("b", 0, 1),
 ...                n_trials=60, show_progress_bar=False)
 >>> imp = PedAnova().evaluate(study.history())
