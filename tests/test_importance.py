@@ -6,8 +6,13 @@ Histories are built from FrozenTrials (the boundary), on uniform random samples.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -237,3 +242,51 @@ def test_study_importance_delegates() -> None:
         imp = study.importance(method=method)
         assert next(iter(imp)) == "a" and imp == evaluate(study.history(), method=method)
     assert list(study.importance(params=["b", "c"])) in (["b", "c"], ["c", "b"])
+
+
+# -- the command line, in a subprocess on a real SQLite file ----------------------------------
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "HYPERDIAL_STORAGE"}
+    src = str(Path(hd.__file__).resolve().parents[1])  # the hyperdial under test, whatever the cwd
+    env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
+    return subprocess.run([sys.executable, "-m", "hyperdial", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def add_complete(study: hd.Study, h: hd.History) -> None:
+    study.add_trials(hd.FrozenTrial(number=t.number, state=t.state, values=t.values, params=t.params,
+                                    distributions=t.distributions) for t in h.trials)
+
+
+def test_cli_importance_end_to_end(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'imp.db'}"
+    add_complete(hd.create_study(study_name="lin", storage=url), linear_history())
+    multi = hd.create_study(study_name="multi\x1b[31m", storage=url, directions=["minimize", "maximize"])
+    x, params = uniform(40, ["x1", "x2", "x3"])
+    add_complete(multi, make_history(params, [[a, c] for a, _, c in x], SPACE3, ("minimize", "maximize")))
+    hd.create_study(study_name="empty", storage=url)
+
+    out = run_cli("--storage", url, "importance", "lin", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["rank", "parameter", "importance"]
+    assert [ln.split()[:2] for ln in lines[2:]] == [["1", "x1"], ["2", "x2"], ["3", "x3"]]
+    shares = [float(ln.split()[2]) for ln in lines[2:]]
+    expected = hd.load_study(study_name="lin", storage=url).importance()
+    assert shares == pytest.approx(list(expected.values()), abs=1e-5)
+
+    out = run_cli("importance", "lin", "--method", "fanova", "--format", "json", "--storage", url, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert [r["parameter"] for r in json.loads(out.stdout)] == ["x1", "x2", "x3"]
+
+    out = run_cli("--storage", url, "importance", "multi\x1b[31m", cwd=tmp_path)
+    assert out.returncode == 1 and "choose one with --objective 0..1" in out.stderr and "\x1b" not in out.stderr
+    out = run_cli("--storage", url, "importance", "multi\x1b[31m", "--objective", "1", cwd=tmp_path)
+    assert out.returncode == 0 and out.stdout.splitlines()[2].split()[1] == "x3", out.stderr
+    out = run_cli("--storage", url, "importance", "empty", cwd=tmp_path)
+    assert out.returncode == 1 and "at least 2 COMPLETE trials" in out.stderr
+    out = run_cli("--storage", url, "importance", "nope", cwd=tmp_path)
+    assert out.returncode == 1 and "no study named 'nope'" in out.stderr
+    out = run_cli("--storage", url, "importance", "lin", "--method", "shap", cwd=tmp_path)
+    assert out.returncode == 2 and "invalid choice: 'shap'" in out.stderr
