@@ -171,6 +171,16 @@ def test_errors_are_named() -> None:
         Fanova(n_trees=0)
 
 
+def test_light_import_and_missing_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    code = "import sys, hyperdial as hd; hd.importance.evaluate; print(sorted({'scipy', 'sklearn'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    monkeypatch.setitem(sys.modules, "sklearn.ensemble", None)  # as if scikit-learn were not installed
+    with pytest.raises(hd.MissingDependency, match=r"fANOVA importance; install it with: pip install 'hyperdial\[importance\]'"):
+        evaluate(linear_history(20), method="fanova")
+    assert evaluate(linear_history(20))  # PED-ANOVA needs NumPy only
+
+
 def test_constant_objective_gives_zeros() -> None:
     _, params = uniform(20, ["x1", "x2", "x3"])
     h = make_history(params, [1.0] * 20, SPACE3)
