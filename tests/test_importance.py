@@ -238,10 +238,13 @@ def test_same_top_ranking_as_optuna(method: str, case: str) -> None:
     assert max(abs(ours[k] - theirs[k]) for k in ours) < 0.05, (ours, theirs)
 
 
-def test_same_conditional_ped_anova_ranking_as_optuna() -> None:
+@pytest.mark.parametrize("method", ["ped-anova", "fanova"])
+def test_same_conditional_ranking_as_optuna(method: str) -> None:
+    # PED-ANOVA: condPED-ANOVA weighting on both sides; fANOVA: both on the joint space {lr, opt}.
     h = conditional_history()
-    ours, theirs = evaluate(h), optuna_importance(h, "ped-anova")
+    ours, theirs = evaluate(h, method=method), optuna_importance(h, method)
     assert list(ours) == list(theirs), (ours, theirs)
+    assert max(abs(ours[k] - theirs[k]) for k in ours) < 0.05, (ours, theirs)
 
 
 def test_study_importance_delegates() -> None:
