@@ -163,6 +163,8 @@ def test_errors_are_named() -> None:
         evaluate(h, params=["nope"])
     with pytest.raises(hd.InvalidParameterError, match="`method` must be 'ped-anova' or 'fanova'"):
         evaluate(h, method="shap")
+    with pytest.raises(hd.InvalidParameterError, match="`seed` must be an int >= 0 or None"):
+        evaluate(h, seed=-1)
     with pytest.raises(hd.InvalidParameterError, match="must be a hyperdial History or Study"):
         evaluate([1, 2])
     with pytest.raises(hd.InvalidParameterError, match="`target_quantile` must be < `region_quantile`"):

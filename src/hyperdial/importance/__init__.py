@@ -50,6 +50,7 @@ def evaluate(
     `seed` seeds fANOVA's forest (PED-ANOVA is deterministic).
     """
     rules.check("method", method, rules.OneOf(*METHODS))
+    seed = rules.check("seed", seed, rules.Int(low=0), None)
     history = as_history(history_or_study)
     evaluator: PedAnova | Fanova = PedAnova() if method == "ped-anova" else Fanova(seed=seed)
     return evaluator.evaluate(history, params=params, target=target)
