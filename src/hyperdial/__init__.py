@@ -10,7 +10,7 @@ Importing this package stays light: no scipy, SQLAlchemy, pandas or plotting
 library is imported until a feature needs it.
 """
 
-from hyperdial import executors, pruners, samplers
+from hyperdial import executors, importance, pruners, samplers
 from hyperdial._api import create_study, delete_study, get_all_studies, load_study, open_study, set_verbosity
 from hyperdial.exceptions import (
     DuplicatedStudyError,
@@ -49,6 +49,7 @@ __all__ = [
     "delete_study",
     "executors",
     "get_all_studies",
+    "importance",
     "load_study",
     "open_study",
     "pruners",

@@ -182,6 +182,13 @@ class Study(ExecutionInterface):
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def importance(self, *, method: str = "ped-anova", params: Sequence[str] | None = None,
+                   target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+        """Parameter importances summing to 1, most important first (see `hyperdial.importance`)."""
+        from hyperdial.importance import evaluate
+
+        return evaluate(self, method=method, params=params, target=target)
+
     # -- ask / tell ------------------------------------------------------------
     def ask(self, space: Mapping[str, Any] | None = None, *, lag: int | None = None) -> Trial:
         """Start a trial (an enqueued one first); with `space`, its parameters are set at once.

@@ -40,6 +40,7 @@ The storage is --storage URL if given, else ${ENV_STORAGE}, else {DEFAULT_STORAG
   hyperdial studies
   hyperdial trials demo --format csv > demo.csv
   hyperdial best demo
+  hyperdial importance demo --method fanova
   hyperdial --storage postgresql+psycopg://user@host/db delete old-study --yes
   hyperdial worker demo --objective train:objective --n-trials 100 --n-trials-scope study
 """
@@ -104,6 +105,18 @@ def _fail_stale_arguments(p: argparse.ArgumentParser) -> None:
     add_arguments(p)
 
 
+def _cmd_importance(args: argparse.Namespace, storage: str) -> int:
+    from hyperdial.cli.importance import cmd_importance
+
+    return cmd_importance(args, storage)
+
+
+def _importance_arguments(p: argparse.ArgumentParser) -> None:
+    from hyperdial.cli.importance import add_arguments
+
+    add_arguments(p)
+
+
 def _worker_arguments(p: argparse.ArgumentParser) -> None:
     from hyperdial.cli.worker import add_arguments
 
@@ -154,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("fail-stale", _cmd_fail_stale, "fail (and rerun where allowed) RUNNING trials whose worker died")
     _fail_stale_arguments(p)
+
+    p = add("importance", _cmd_importance, "rank the parameters of a study by importance (PED-ANOVA or fANOVA)")
+    _importance_arguments(p)
 
     p = add("worker", _cmd_worker, "run trials of an existing study (start one per core / machine)")
     _worker_arguments(p)
