@@ -159,28 +159,9 @@ class Study(ExecutionInterface):
 
     def trials_dataframe(self) -> Any:
         """All trials as a pandas DataFrame (`pip install 'hyperdial[pandas]'`)."""
-        from hyperdial._imports import optional_import
+        from hyperdial._dataframe import trials_dataframe
 
-        pd = optional_import("pandas", extra="pandas", purpose="trials_dataframe()")
-        rows = []
-        multi = len(self.directions) > 1
-        for t in self.trials:
-            row: dict[str, Any] = {"number": t.number}
-            if multi:
-                for i in range(len(self.directions)):
-                    row[f"values_{i}"] = None if t.values is None else t.values[i]
-            else:
-                row["value"] = None if t.values is None else t.values[0]
-            row.update(
-                datetime_start=t.datetime_start,
-                datetime_complete=t.datetime_complete,
-                duration=t.duration,
-                state=t.state.name,
-            )
-            row.update({f"params_{k}": v for k, v in t.params.items()})
-            row.update({f"user_attrs_{k}": v for k, v in t.user_attrs.items()})
-            rows.append(row)
-        return pd.DataFrame(rows)
+        return trials_dataframe(self.trials, len(self.directions))
 
     def importance(self, *, method: str = "ped-anova", params: Sequence[str] | None = None,
                    target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
