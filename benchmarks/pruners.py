@@ -330,6 +330,12 @@ def main(argv: list[str] | None = None) -> int:
         print(rep.summary(results, refs))
         print("\n### hyperdial default vs the best Optuna combination\n")
         print(rep.default_vs_optuna(results, refs))
+        print("\n### means ± standard errors, paired verdicts (the held-out split's headline tables)\n")
+        print(rep.heldout(results, refs))
+        print("\n### per instance: hyperdial default vs the tuning split's best Optuna combination\n")
+        print(rep.heldout_cells(results, refs))
+        print("\n### epochs to unpruned random search's final score: automatic pruner vs unpruned search\n")
+        print(rep.heldout_speedups(results))
     if not args.no_plot:
         rep.plot(results, IMG / f"pruners_{args.task}.png")
         if args.task == "lcbench":
