@@ -40,6 +40,17 @@ Reproduce (the numbers in docs/benchmarks.md, "Pruners"; --jobs 1 on a shared ma
     python benchmarks/pruners.py --task lcbench --report-only
     python benchmarks/pruners.py --quick                  # smoke test: 2 seeds, budget 10, random sampler
 
+The lcbench commands above run the TUNING split (the 5 instances the defaults were chosen on: in-sample).
+The held-out REPORTING split (pruners_tasks.py states the rule; `--check-split` recomputes it) has a results
+file of its own, benchmarks/results/pruners-lcbench-reporting.json; the headline of docs/benchmarks.md:
+
+    R="--task lcbench --instances reporting --jobs 2 --merge"
+    python benchmarks/pruners.py $R --libraries hyperdial --samplers default,random --pruners nop,default
+    python benchmarks/pruners.py $R --libraries optuna --samplers gp --pruners nop
+    python benchmarks/pruners.py $R --libraries optuna --samplers random --pruners asha
+    python benchmarks/pruners.py $R --libraries optuna --samplers tpe --pruners median,nop
+    python benchmarks/pruners.py --task lcbench --instances reporting --report-only
+
 `--merge` keeps the runs already saved and replaces only those run again (so the two `default`
 commands above redo just hyperdial's default rows). Results: benchmarks/results/pruners[-TASK].json
 (git-ignored); plots docs/img/pruners_TASK*.png; markdown tables on stdout.

@@ -578,8 +578,9 @@ def heldout_cells(results: list[dict[str, Any]], refs: dict[str, dict[str, Any]]
             if k not in acc:
                 cells.append("- | -")
                 continue
-            a = {s: v for s, v in acc[DEFAULT_KEY].items() if s[0] == task}
-            b = {s: v for s, v in acc[k].items() if s[0] == task}
+            both = {s for s in acc[DEFAULT_KEY] if s[0] == task} & set(acc[k])  # the seeds both have
+            a = {s: acc[DEFAULT_KEY][s] for s in both}
+            b = {s: acc[k][s] for s in both}
             ma, mb = _mean_se([v[j] for v in a.values()])[0], _mean_se([v[j] for v in b.values()])[0]
             diff, se, _ = _paired(a, b, j)
             v = verdict(diff, se)
