@@ -630,6 +630,10 @@ def heldout_speedups(results: list[dict[str, Any]]) -> str:
     geo = [f"{math.exp(statistics.mean(v)):.1f}x ({len(v)} reached)" if v else "-" for v in logs.values()]
     geo += [f"{math.exp(statistics.mean(v)):.1f}x" if v else "-" for v in ratios.values()]
     lines.append("| geometric mean | | " + " | ".join(geo) + " |")
+    boot = _bootstrap_speedups(results, [k for k, _ in keys])
+    if boot:
+        lines.append("| bootstrap over seeds (sd of the geometric mean) | | "
+                     + " | ".join(f"± {sd:.1f}" for sd in boot) + " |")
     lines.append(
         "\nSpeed-up = (30 full runs' epochs) / (epochs after which the mean over seeds of the anytime curve first "
         "reaches the target); target = unpruned random search's mean final score minus its spread across seeds "
@@ -637,3 +641,36 @@ def heldout_speedups(results: list[dict[str, Any]]) -> str:
         "its final score: the automatic pruner's speed-up is worth only its ratio to that."
     )
     return "\n".join(lines)
+
+
+def _bootstrap_speedups(results: list[dict[str, Any]], keys: list[Key], reps: int = 200, seed: int = 0
+                        ) -> list[float]:
+    """Standard deviation of each geometric-mean column of `heldout_speedups` (the speed-ups, then the two
+    ratios to unpruned search) when each instance's seeds are resampled with replacement."""
+    rng = np.random.default_rng(seed)
+    by_task = {t: groups([r for r in results if task_of(r) == t]) for t in sorted({task_of(r) for r in results})}
+    by_task = {t: by for t, by in by_task.items() if all(k in by for k in keys)}
+    if not by_task:
+        return []
+    cols: list[list[float]] = [[] for _ in range(len(keys) + 2)]
+    for _ in range(reps):
+        logs: list[list[float]] = [[] for _ in cols]
+        for by in by_task.values():
+            pick = {k: [by[k][i] for i in rng.integers(0, len(by[k]), len(by[k]))] for k in keys}
+            nop = pick[UNPRUNED_KEY]
+            epochs, budget = nop[0]["epochs"], min(r["budget"] for r in nop)
+            target = _unpruned_target(nop, budget, epochs, 0.001)
+            if target is None:
+                continue
+            sp = []
+            for k in keys:
+                at = mean_curve_epochs(pick[k], target)
+                sp.append(budget * epochs / at if at else math.nan)
+            sp += [sp[keys.index(AUTO_PRUNER_KEY)] / sp[0], sp[keys.index(DEFAULT_KEY)] / sp[0]]
+            for col, v in zip(logs, sp):
+                if not math.isnan(v):
+                    col.append(math.log(v))
+        for col, lg in zip(cols, logs):
+            if lg:
+                col.append(math.exp(statistics.mean(lg)))
+    return [statistics.stdev(c) if len(c) > 1 else math.nan for c in cols]
