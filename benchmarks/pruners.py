@@ -347,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         print(rep.heldout_cells(results, refs))
         print("\n### epochs to unpruned random search's final score: automatic pruner vs unpruned search\n")
         print(rep.heldout_speedups(results))
-    if not args.no_plot:
+    if not args.no_plot and out.name == "pruners-lcbench-reporting.json":  # the held-out split: its own image
+        rep.plot_default(results, IMG / "pruners_lcbench_reporting_default.png")
+    elif not args.no_plot:
         rep.plot(results, IMG / f"pruners_{args.task}.png")
         if args.task == "lcbench":
             rep.plot_default(results, IMG / "pruners_lcbench_default.png")
