@@ -44,12 +44,14 @@ The lcbench commands above run the TUNING split (the 5 instances the defaults we
 The held-out REPORTING split (pruners_tasks.py states the rule; `--check-split` recomputes it) has a results
 file of its own, benchmarks/results/pruners-lcbench-reporting.json; the headline of docs/benchmarks.md:
 
-    R="--task lcbench --instances reporting --jobs 2 --merge"
-    python benchmarks/pruners.py $R --libraries hyperdial --samplers default,random --pruners nop,default
-    python benchmarks/pruners.py $R --libraries optuna --samplers gp --pruners nop
-    python benchmarks/pruners.py $R --libraries optuna --samplers random --pruners asha
-    python benchmarks/pruners.py $R --libraries optuna --samplers tpe --pruners median,nop
-    python benchmarks/pruners.py --task lcbench --instances reporting --report-only
+    R="--task lcbench --instances reporting --jobs 2 --merge --no-plot --seeds 10"
+    for F in 0 10; do       # seeds 0-9, then 10-19
+      python benchmarks/pruners.py $R --first-seed $F --libraries hyperdial --samplers default,random --pruners nop,default
+      python benchmarks/pruners.py $R --first-seed $F --libraries optuna --samplers random --pruners asha
+      python benchmarks/pruners.py $R --first-seed $F --libraries optuna --samplers tpe --pruners median,nop
+      python benchmarks/pruners.py $R --first-seed $F --libraries optuna --samplers gp --pruners nop   # needs torch
+    done
+    python benchmarks/pruners.py --task lcbench --instances reporting --report-only --no-plot
 
 `--merge` keeps the runs already saved and replaces only those run again (so the two `default`
 commands above redo just hyperdial's default rows). Results: benchmarks/results/pruners[-TASK].json
