@@ -40,6 +40,19 @@ Reproduce (the numbers in docs/benchmarks.md, "Pruners"; --jobs 1 on a shared ma
     python benchmarks/pruners.py --task lcbench --report-only
     python benchmarks/pruners.py --quick                  # smoke test: 2 seeds, budget 10, random sampler
 
+The lcbench commands above run the TUNING split (the 5 instances the defaults were chosen on: in-sample).
+The held-out REPORTING split (pruners_tasks.py states the rule; `--check-split` recomputes it) has a results
+file of its own, benchmarks/results/pruners-lcbench-reporting.json; the headline of docs/benchmarks.md:
+
+    R="--task lcbench --instances reporting --jobs 2 --merge --no-plot --seeds 10"
+    for F in 0 10; do       # seeds 0-9, then 10-19
+      python benchmarks/pruners.py $R --first-seed $F --libraries hyperdial --samplers default,random --pruners nop,default
+      python benchmarks/pruners.py $R --first-seed $F --libraries optuna --samplers random --pruners asha
+      python benchmarks/pruners.py $R --first-seed $F --libraries optuna --samplers tpe --pruners median,nop
+      python benchmarks/pruners.py $R --first-seed $F --libraries optuna --samplers gp --pruners nop   # needs torch
+    done
+    python benchmarks/pruners.py --task lcbench --instances reporting --report-only --no-plot
+
 `--merge` keeps the runs already saved and replaces only those run again (so the two `default`
 commands above redo just hyperdial's default rows). Results: benchmarks/results/pruners[-TASK].json
 (git-ignored); plots docs/img/pruners_TASK*.png; markdown tables on stdout.
@@ -71,9 +84,13 @@ from pruners_tasks import (
     LIB_SAMPLERS,
     LIBRARIES,
     PRUNERS,
+    REPORTING,
     SAMPLERS,
+    TUNING,
     lcbench_reference,
     make_study,
+    reporting_instances,
+    resolve_instances,
     train_digits,
     train_lcbench,
 )
@@ -86,8 +103,10 @@ OUT = {
 }
 IMG = HERE.parent / "docs" / "img"
 # 189906 / 126025: early epochs predict the final accuracy well / poorly; the other three are explained
-# in docs/benchmarks.md (non-degenerate curves, spread of early-final rank agreement)
-LCBENCH_INSTANCES = "189906,126025,168908,167168,189909"
+# in docs/benchmarks.md (non-degenerate curves, spread of early-final rank agreement). They are the TUNING
+# split (pruners_tasks.py): every default was chosen on them, so their numbers are in-sample; the
+# held-out REPORTING split is `--instances reporting`.
+LCBENCH_INSTANCES = ",".join(TUNING)
 MO_INSTANCES = "168908,167201,189905"  # the clearest accuracy-vs-time trade-offs among random configs (docs)
 # Optuna's GPSampler with MedianPruner / HyperbandPruner: measured 127 s and 75 s per run on lcbench/126025
 # (619 and 226 trials, ~0.2-0.3 s per trial), ~50 min per pruner over 5 instances x 5 seeds on the one
@@ -105,7 +124,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
 
 
 def specs_for(task: str, instances: list[str], libraries: list[str], samplers: list[str], pruners: list[str],
-              seeds: int, epochs: int, budget: float, gp_all: bool = False) -> list[dict[str, Any]]:
+              seeds: int, epochs: int, budget: float, gp_all: bool = False, first_seed: int = 0
+              ) -> list[dict[str, Any]]:
     """Every (task, library, sampler, pruner, seed) the options ask for that makes sense."""
     tasks = ["digits"] if task == "digits" else [f"{task}/{i}" for i in instances]
     mo = task == "lcbench-mo"
@@ -118,7 +138,7 @@ def specs_for(task: str, instances: list[str], libraries: list[str], samplers: l
                 for prn in pruners:
                     if not _makes_sense(lib, smp, prn, mo) or (smp == "gp" and prn not in GP_PRUNERS and not gp_all):
                         continue
-                    for seed in range(seeds):
+                    for seed in range(first_seed, first_seed + seeds):
                         out.append({"task": t, "library": lib, "sampler": smp, "pruner": prn, "seed": seed,
                                     "epochs": epochs, "budget": budget, "objectives": 2 if mo else 1})
     return out
@@ -223,8 +243,13 @@ def references(task: str, results: list[dict[str, Any]], saved: dict[str, Any]) 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     p.add_argument("--task", choices=TASKS, default="digits")
-    p.add_argument("--instances", help=f"lcbench: OpenML task ids (default {LCBENCH_INSTANCES}; mo {MO_INSTANCES})")
+    p.add_argument("--instances", help=(
+        f"lcbench: 'tuning' ({LCBENCH_INSTANCES}: the default), 'reporting' ({','.join(REPORTING)}: held out), "
+        f"or OpenML task ids ID,ID (mo default {MO_INSTANCES})"))
     p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed+seeds-1 (default 0)")
+    p.add_argument("--check-split", action="store_true",
+                   help="recompute the REPORTING split from YAHPO's statistics file and compare; no runs")
     p.add_argument("--budget", type=float, default=30, help="full-run equivalents per run (default 30)")
     p.add_argument("--epochs", type=int, help="epochs of a full run (default: digits 30, lcbench 52)")
     p.add_argument("--libraries", help="comma-separated (default hyperdial,optuna)")
@@ -238,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--gp-all", action="store_true", help="Optuna's GPSampler with every pruner (slow: see GP_PRUNERS)")
     args = p.parse_args(argv)
+    if args.check_split:
+        got = reporting_instances()
+        print(f"TUNING    {','.join(TUNING)}\nREPORTING {','.join(got)}")
+        if got != REPORTING:
+            print(f"pruners_tasks.REPORTING {','.join(REPORTING)} does not follow its rule", file=sys.stderr)
+            return 1
+        return 0
     d = DEFAULTS[args.task]
     libraries = (args.libraries or d["libraries"]).split(",")
     samplers = (args.samplers or ("random" if args.quick else d["samplers"])).split(",")
@@ -250,15 +282,18 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"unknown {name} {bad}; known: {', '.join(known)}")
     if "default" in samplers and args.task != "lcbench-mo" and "default" not in pruners:
         pruners = [*pruners, "default"]
-    out = args.out or OUT[args.task]
+    # the held-out split gets a results file of its own, so it is never pooled with the tuning runs
+    out = args.out or (OUT[args.task].with_name("pruners-lcbench-reporting.json")
+                       if args.task == "lcbench" and args.instances == "reporting" else OUT[args.task])
     epochs = args.epochs or EPOCHS[args.task]
-    instances = (args.instances or (MO_INSTANCES if args.task == "lcbench-mo" else LCBENCH_INSTANCES)).split(",")
+    instances = resolve_instances(args.instances, MO_INSTANCES if args.task == "lcbench-mo" else LCBENCH_INSTANCES)
     saved = json.loads(out.read_text()) if out.exists() and (args.report_only or args.merge) else {}
 
     if args.report_only:
         results = saved["runs"]
     else:
-        specs = specs_for(args.task, instances, libraries, samplers, pruners, args.seeds, epochs, args.budget, args.gp_all)
+        specs = specs_for(args.task, instances, libraries, samplers, pruners, args.seeds, epochs, args.budget,
+                          args.gp_all, args.first_seed)
         if not specs:
             p.error("no run matches these options")
         start = time.perf_counter()
@@ -308,7 +343,15 @@ def main(argv: list[str] | None = None) -> int:
         print(rep.summary(results, refs))
         print("\n### hyperdial default vs the best Optuna combination\n")
         print(rep.default_vs_optuna(results, refs))
-    if not args.no_plot:
+        print("\n### means ± standard errors, paired verdicts (the held-out split's headline tables)\n")
+        print(rep.heldout(results, refs))
+        print("\n### per instance: hyperdial default vs the tuning split's best Optuna combination\n")
+        print(rep.heldout_cells(results, refs))
+        print("\n### epochs to unpruned random search's final score: automatic pruner vs unpruned search\n")
+        print(rep.heldout_speedups(results))
+    if not args.no_plot and out.name == "pruners-lcbench-reporting.json":  # the held-out split: its own image
+        rep.plot_default(results, IMG / "pruners_lcbench_reporting_default.png")
+    elif not args.no_plot:
         rep.plot(results, IMG / f"pruners_{args.task}.png")
         if args.task == "lcbench":
             rep.plot_default(results, IMG / "pruners_lcbench_default.png")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -447,3 +448,229 @@ def plot_mo(results: list[dict[str, Any]], refs: dict[str, dict[str, Any]], path
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+# -- the held-out (reporting) split: means with standard errors, paired verdicts, speed-ups ----------
+DEFAULT_KEY: Key = ("default", "hyperdial", "default")
+UNPRUNED_KEY: Key = ("random", "hyperdial", "nop")
+AUTO_PRUNER_KEY: Key = ("random", "hyperdial", "default")  # the automatic pruner alone, with random search
+OPTUNA_DEFAULT_KEY: Key = ("tpe", "optuna", "median")  # what optuna.create_study() gives
+# Optuna's best combination per budget on the TUNING split (docs/benchmarks.md, "All combinations", in-sample):
+# the comparators fixed before any reporting run, so none of them is picked in hindsight on the reported data
+TUNING_BEST_OPTUNA: dict[int, Key] = {
+    6: ("random", "optuna", "asha"), 10: ("random", "optuna", "asha"),
+    20: ("gp", "optuna", "nop"), 30: ("gp", "optuna", "nop"),
+}
+
+
+def _norm_runs(results: list[dict[str, Any]], refs: dict[str, dict[str, Any]]
+               ) -> tuple[dict[Key, dict[tuple[str, int], list[float]]], dict[Key, str]]:
+    """Per combination, per (instance, seed): the normalised best score at each checkpoint (NaN: none yet)."""
+    out: dict[Key, dict[tuple[str, int], list[float]]] = {}
+    names: dict[Key, str] = {}
+    for key, rs in groups(results).items():
+        names[key] = label(key, rs)
+        for r in rs:
+            ref = refs[task_of(r).split("/")[-1]]
+            vals = [best_at(r["trace"], c * r["epochs"]) for c in CHECKPOINTS]
+            out.setdefault(key, {})[(task_of(r), r["seed"])] = [
+                math.nan if v is None else normalise(v, ref) for v in vals
+            ]
+    return out, names
+
+
+def _mean_se(xs: list[float]) -> tuple[float, float, int]:
+    ys = [x for x in xs if not math.isnan(x)]
+    if not ys:
+        return math.nan, math.nan, 0
+    se = statistics.stdev(ys) / math.sqrt(len(ys)) if len(ys) > 1 else math.nan
+    return statistics.mean(ys), se, len(ys)
+
+
+def _paired(a: dict[tuple[str, int], list[float]], b: dict[tuple[str, int], list[float]], j: int
+            ) -> tuple[float, float, int]:
+    """Mean of a - b over the (instance, seed) pairs both have, and its standard error."""
+    return _mean_se([a[k][j] - b[k][j] for k in sorted(set(a) & set(b))])
+
+
+def verdict(diff: float, se: float) -> str:
+    """"beats" / "behind" only where the difference exceeds its standard error, else "level"."""
+    if math.isnan(diff) or math.isnan(se):
+        return "-"
+    return "beats" if diff > se else "behind" if diff < -se else "level"
+
+
+def heldout(results: list[dict[str, Any]], refs: dict[str, dict[str, Any]]) -> str:
+    """Mean normalised score ± standard error per combination, and the default study's paired verdicts."""
+    norm, names = _norm_runs(results, refs)
+    tasks = sorted({task_of(r) for r in results})
+    seeds = sorted({r["seed"] for r in results})
+    lines = [
+        (f"{len(tasks)} instances ({', '.join(t.split('/')[-1] for t in tasks)}) x {len(seeds)} seeds; normalised "
+        "score (0 = median, 1 = best of 200 random configurations trained fully), mean ± standard error over the "
+        "runs (n = instances x seeds; a run without a fully trained trial yet is left out and counted).\n"),
+        "| combination | runs | " + " | ".join(f"score @{c}" for c in CHECKPOINTS) + " |",
+        "|---|---:|" + "---:|" * len(CHECKPOINTS),
+    ]
+    for key, cells in norm.items():
+        row = []
+        for j, _ in enumerate(CHECKPOINTS):
+            m, se, n = _mean_se([v[j] for v in cells.values()])
+            row.append(f"{m:.2f} ± {se:.2f}" + ("" if n == len(cells) else f" ({n}/{len(cells)})"))
+        lines.append(f"| {names[key]} | {len(cells)} | " + " | ".join(row) + " |")
+    if DEFAULT_KEY not in norm:
+        return "\n".join(lines)
+    d = norm[DEFAULT_KEY]
+    okeys = [k for k in norm if k[1] == "optuna"]
+    comps: list[tuple[str, list[Key | None]]] = [
+        ("Optuna's best on the tuning split (fixed in advance)", [TUNING_BEST_OPTUNA.get(c) for c in CHECKPOINTS]),
+    ]
+    hindsight: list[Key | None] = []
+    for j, _ in enumerate(CHECKPOINTS):  # the best Optuna mean on THIS split: picked in hindsight, stricter
+        means = {k: _mean_se([v[j] for v in norm[k].values()])[0] for k in okeys}
+        hindsight.append(max(okeys, key=lambda k: _nan_low(means[k])) if okeys else None)
+    comps += [("best Optuna on this split (in hindsight)", hindsight),
+              ("Optuna's default (TPE + MedianPruner)", [OPTUNA_DEFAULT_KEY] * len(CHECKPOINTS)),
+              ("hyperdial Random + Nop (unpruned random search)", [UNPRUNED_KEY] * len(CHECKPOINTS)),
+              ("hyperdial Random + automatic pruner", [AUTO_PRUNER_KEY] * len(CHECKPOINTS))]
+    lines += [
+        ("\nhyperdial default minus the comparator: paired by (instance, seed), mean ± standard error of the "
+        "difference in normalised score; \"beats\"/\"behind\" only where the difference exceeds its standard "
+        "error, else \"level\".\n"),
+        "| hyperdial default vs | " + " | ".join(f"@{c}" for c in CHECKPOINTS) + " |",
+        "|---|" + "---|" * len(CHECKPOINTS),
+    ]
+    for title, keys in comps:
+        row = []
+        for j, k in enumerate(keys):
+            if k is None or k not in norm:
+                row.append("-")
+                continue
+            diff, se, n = _paired(d, norm[k], j)
+            who = f"{_short(names[k])}: " if title.startswith(("Optuna's best", "best Optuna")) else ""
+            row.append(f"{who}{diff:+.2f} ± {se:.2f} **{verdict(diff, se)}**" + ("" if n == len(d) else f" (n={n})"))
+        lines.append(f"| {title} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def heldout_cells(results: list[dict[str, Any]], refs: dict[str, dict[str, Any]]) -> str:
+    """Per instance and budget: mean best accuracy of the default and of the tuning split's best Optuna
+    combination, and their paired difference over seeds (accuracy points) ± its standard error."""
+    norm, names = _norm_runs(results, refs)
+    if DEFAULT_KEY not in norm:
+        return "(no hyperdial default runs)"
+    acc: dict[Key, dict[tuple[str, int], list[float]]] = {}
+    for key, rs in groups(results).items():
+        for r in rs:
+            acc.setdefault(key, {})[(task_of(r), r["seed"])] = [
+                math.nan if (v := best_at(r["trace"], c * r["epochs"])) is None else 100 * v for c in CHECKPOINTS
+            ]
+    lines = [
+        "| instance | " + " | ".join(f"@{c}: default | @{c}: {_short(names.get(TUNING_BEST_OPTUNA[c], '?'))}"
+                                   for c in CHECKPOINTS) + " |",
+        "|---|" + "---:|---:|" * len(CHECKPOINTS),
+    ]
+    tally: Counter[str] = Counter()
+    for task in sorted({task_of(r) for r in results}):
+        cells = []
+        for j, c in enumerate(CHECKPOINTS):
+            k = TUNING_BEST_OPTUNA[c]
+            if k not in acc:
+                cells.append("- | -")
+                continue
+            both = {s for s in acc[DEFAULT_KEY] if s[0] == task} & set(acc[k])  # the seeds both have
+            a = {s: acc[DEFAULT_KEY][s] for s in both}
+            b = {s: acc[k][s] for s in both}
+            ma, mb = _mean_se([v[j] for v in a.values()])[0], _mean_se([v[j] for v in b.values()])[0]
+            diff, se, _ = _paired(a, b, j)
+            v = verdict(diff, se)
+            tally[v] += 1
+            mark = "**" if v == "beats" else ""
+            cells.append(f"{mark}{ma:.1f}{mark} | {mb:.1f} ({diff:+.1f} ± {se:.1f}, {v})")
+        lines.append(f"| {task.split('/')[-1]} | " + " | ".join(cells) + " |")
+    lines.append(
+        f"\nMean best validation accuracy (%) over seeds; in brackets the default minus the comparator, paired by "
+        f"seed, ± standard error, in accuracy points. Cells: default beats {tally['beats']}, level {tally['level']}, "
+        f"behind {tally['behind']}."
+    )
+    return "\n".join(lines)
+
+
+def heldout_speedups(results: list[dict[str, Any]]) -> str:
+    """Epochs to reach unpruned random search's final score within noise, as speed-ups over its full budget:
+    the automatic pruner (with random search, and in the default study) next to unpruned random search's own."""
+    keys = [(UNPRUNED_KEY, "unpruned Random + Nop (its own)"), (AUTO_PRUNER_KEY, "Random + automatic pruner"),
+            (DEFAULT_KEY, "default study (Auto + automatic pruner)")]
+    lines = [
+        "| instance | target | " + " | ".join(t for _, t in keys)
+        + " | Random + automatic pruner / unpruned | default study / unpruned |",
+        "|---|---:|" + "---:|" * len(keys) + "---:|---:|",
+    ]
+    logs: dict[str, list[float]] = {t: [] for _, t in keys}
+    ratios: dict[Key, list[float]] = {AUTO_PRUNER_KEY: [], DEFAULT_KEY: []}
+    for task in sorted({task_of(r) for r in results}):
+        by = groups([r for r in results if task_of(r) == task])
+        if UNPRUNED_KEY not in by:
+            continue
+        epochs, budget = by[UNPRUNED_KEY][0]["epochs"], min(r["budget"] for r in by[UNPRUNED_KEY])
+        target = _unpruned_target(by[UNPRUNED_KEY], budget, epochs, 0.001)
+        cells, speed = [], {}
+        for k, t in keys:
+            at = mean_curve_epochs(by[k], target) if k in by and target is not None else None
+            speed[k] = budget * epochs / at if at else math.nan
+            if at:
+                logs[t].append(math.log(speed[k]))
+            cells.append(f"{speed[k]:.1f}x" if at else "not reached")
+        for k, logs_k in ratios.items():
+            ratio = speed[k] / speed[UNPRUNED_KEY]
+            if not math.isnan(ratio):
+                logs_k.append(math.log(ratio))
+            cells.append("-" if math.isnan(ratio) else f"{ratio:.1f}x")
+        lines.append(f"| {task.split('/')[-1]} | {target:.3f} | " + " | ".join(cells) + " |")
+    geo = [f"{math.exp(statistics.mean(v)):.1f}x ({len(v)} reached)" if v else "-" for v in logs.values()]
+    geo += [f"{math.exp(statistics.mean(v)):.1f}x" if v else "-" for v in ratios.values()]
+    lines.append("| geometric mean | | " + " | ".join(geo) + " |")
+    boot = _bootstrap_speedups(results, [k for k, _ in keys])
+    if boot:
+        lines.append("| bootstrap over seeds (sd of the geometric mean) | | "
+                     + " | ".join(f"± {sd:.1f}" for sd in boot) + " |")
+    lines.append(
+        "\nSpeed-up = (30 full runs' epochs) / (epochs after which the mean over seeds of the anytime curve first "
+        "reaches the target); target = unpruned random search's mean final score minus its spread across seeds "
+        "(at least 0.1 accuracy point). Unpruned search's own column is how early its mean gets within noise of "
+        "its final score: the automatic pruner's speed-up is worth only its ratio to that."
+    )
+    return "\n".join(lines)
+
+
+def _bootstrap_speedups(results: list[dict[str, Any]], keys: list[Key], reps: int = 200, seed: int = 0
+                        ) -> list[float]:
+    """Standard deviation of each geometric-mean column of `heldout_speedups` (the speed-ups, then the two
+    ratios to unpruned search) when each instance's seeds are resampled with replacement."""
+    rng = np.random.default_rng(seed)
+    by_task = {t: groups([r for r in results if task_of(r) == t]) for t in sorted({task_of(r) for r in results})}
+    by_task = {t: by for t, by in by_task.items() if all(k in by for k in keys)}
+    if not by_task:
+        return []
+    cols: list[list[float]] = [[] for _ in range(len(keys) + 2)]
+    for _ in range(reps):
+        logs: list[list[float]] = [[] for _ in cols]
+        for by in by_task.values():
+            pick = {k: [by[k][i] for i in rng.integers(0, len(by[k]), len(by[k]))] for k in keys}
+            nop = pick[UNPRUNED_KEY]
+            epochs, budget = nop[0]["epochs"], min(r["budget"] for r in nop)
+            target = _unpruned_target(nop, budget, epochs, 0.001)
+            if target is None:
+                continue
+            sp = []
+            for k in keys:
+                at = mean_curve_epochs(pick[k], target)
+                sp.append(budget * epochs / at if at else math.nan)
+            sp += [sp[keys.index(AUTO_PRUNER_KEY)] / sp[0], sp[keys.index(DEFAULT_KEY)] / sp[0]]
+            for col, v in zip(logs, sp):
+                if not math.isnan(v):
+                    col.append(math.log(v))
+        for col, lg in zip(cols, logs):
+            if lg:
+                col.append(math.exp(statistics.mean(lg)))
+    return [statistics.stdev(c) if len(c) > 1 else math.nan for c in cols]
