@@ -114,7 +114,7 @@ def execute_trial(
     trials change after they finish could not be trusted by samplers or by other readers.
     """
     try:
-        return _run_objective(study, trial, func, catch, declarative, with_trial)
+        return _run_objective(study, trial, lambda: _call(func, trial, declarative, with_trial), catch)
     except TrialFinishedError:
         stored = _finished_elsewhere(study, trial)
         if stored is None:
@@ -135,20 +135,18 @@ def _finished_elsewhere(study: Study, trial: Trial) -> FrozenTrial | None:
     return stored if stored.state.is_finished() else None
 
 
-def _run_objective(
-    study: Study,
-    trial: Trial,
-    func: Callable[..., Any],
-    catch: tuple[type[BaseException], ...],
-    declarative: bool,
-    with_trial: bool,
-) -> FrozenTrial:
+def _call(func: Callable[..., Any], trial: Trial, declarative: bool, with_trial: bool) -> Any:
+    """The objective's own call: `func(trial)`, or with a declarative space `func(config[, trial])`."""
+    if not declarative:
+        return func(trial)
+    config = dict(trial.params)
+    return func(config, trial) if with_trial else func(config)
+
+
+def _run_objective(study: Study, trial: Trial, call: Callable[[], Any], catch: tuple[type[BaseException], ...]) -> FrozenTrial:
+    """Run `call` and record its outcome: COMPLETE, PRUNED, or FAIL with the reason."""
     try:
-        if declarative:
-            config = dict(trial.params)
-            result = func(config, trial) if with_trial else func(config)
-        else:
-            result = func(trial)
+        result = call()
     except TrialPruned:
         return study.tell(trial, state=TrialState.PRUNED)
     except TrialFinishedError:
