@@ -180,3 +180,10 @@ def test_tune_creates_study_maximize_gain_and_defaults_first_off() -> None:
         p.gain(hd.create_study())
     with pytest.raises(hd.InvalidParameterError, match="n_trials"):
         p.tune(lambda c: 0.0, n_trials=0)
+
+
+def test_gain_matches_an_int_default_of_a_float_parameter() -> None:
+    p = _toy().with_(x=hd.Float(-5.0, 5.0), defaults={"x": 1})
+    study = p.tune(lambda c: (c["x"] - 2) ** 2, n_trials=6, study=hd.create_study(seed=0), show_progress_bar=False)
+    assert study.trials[0].params["x"] == 1.0
+    assert p.gain(study)["default_trial"] == 0

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,11 +28,9 @@ _log = logging.getLogger("hyperdial.presets")
 OVERRIDE_SOURCE = "overridden with Preset.with_()"
 
 
-def _same(a: Any, b: Any) -> bool:
-    # 1, 1.0 and True are different choices; stored floats come back exactly
-    return type(a) is type(b) and a == b or (
-        isinstance(a, float) and isinstance(b, float) and math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
-    )
+def _same(dist: Distribution, a: Any, b: Any) -> bool:
+    # compare as the storage does (1 and 1.0 are the same Float value; 1 and True different choices)
+    return dist.contains(a) and dist.contains(b) and dist.to_internal(a) == dist.to_internal(b)
 
 
 @dataclass(frozen=True)
@@ -226,7 +223,7 @@ class Preset:
         done = [t for t in study.trials if t.state == TrialState.COMPLETE and t.value is not None]
         base = next(
             (t for t in done if set(t.params) == set(self.defaults)
-             and all(_same(t.params[k], v) for k, v in self.defaults.items())),
+             and all(_same(self.space[k], t.params[k], v) for k, v in self.defaults.items())),
             None,
         )
         if base is None:
