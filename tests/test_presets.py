@@ -187,3 +187,12 @@ def test_gain_matches_an_int_default_of_a_float_parameter() -> None:
     study = p.tune(lambda c: (c["x"] - 2) ** 2, n_trials=6, study=hd.create_study(seed=0), show_progress_bar=False)
     assert study.trials[0].params["x"] == 1.0
     assert p.gain(study)["default_trial"] == 0
+
+
+def test_preset_is_read_only_and_hashable() -> None:
+    p = hd.presets.adam()
+    with pytest.raises(TypeError):
+        p.defaults["lr"] = 1.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        p.space["lr"] = hd.Float(1.0, 2.0)  # type: ignore[index]
+    assert hash(p) == hash(hd.presets.adam()) and p == hd.presets.adam() and p != hd.presets.sgd()

@@ -3,7 +3,7 @@
 >>> import hyperdial as hd
 >>> p = Preset(name="toy", version="1", space={"x": hd.Float(-5.0, 5.0)}, defaults={"x": 0.0},
 ...            priority=("x",), sources={"x": "a made-up example"})
->>> p.only(["x"]).defaults
+>>> dict(p.only(["x"]).defaults)
 {'x': 0.0}
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from hyperdial import _validation as rules
@@ -101,10 +102,14 @@ class Preset:
                           prio, name=name)
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "version", version)
-        object.__setattr__(self, "space", dict(space))
-        object.__setattr__(self, "defaults", {k: defaults[k] for k in space})
+        # read-only views: a frozen preset cannot be edited around its validation
+        object.__setattr__(self, "space", MappingProxyType(dict(space)))
+        object.__setattr__(self, "defaults", MappingProxyType({k: defaults[k] for k in space}))
         object.__setattr__(self, "priority", prio)
-        object.__setattr__(self, "sources", {k: sources[k] for k in space})
+        object.__setattr__(self, "sources", MappingProxyType({k: sources[k] for k in space}))
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.version, self.priority))
 
     def with_(
         self,
@@ -124,7 +129,7 @@ class Preset:
         >>> p = Preset(name="toy", version="1", space={"x": hd.Float(-5.0, 5.0)}, defaults={"x": 0.0},
         ...            priority=("x",), sources={"x": "a made-up example"})
         >>> q = p.with_(x=hd.Float(1.0, 2.0), y=hd.Int(1, 3), defaults={"x": 1.5, "y": 1})
-        >>> q.priority, q.defaults
+        >>> q.priority, dict(q.defaults)
         (('x', 'y'), {'x': 1.5, 'y': 1})
         """
         new_defaults = dict(defaults or {})
