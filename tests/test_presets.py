@@ -196,3 +196,14 @@ def test_preset_is_read_only_and_hashable() -> None:
     with pytest.raises(TypeError):
         p.space["lr"] = hd.Float(1.0, 2.0)  # type: ignore[index]
     assert hash(p) == hash(hd.presets.adam()) and p == hd.presets.adam() and p != hd.presets.sgd()
+
+
+def test_tune_warns_when_the_recorded_preset_changes(caplog: pytest.LogCaptureFixture) -> None:
+    study = hd.create_study(seed=0)
+    _toy().tune(lambda c: c["x"] ** 2, n_trials=1, study=study, show_progress_bar=False)
+    with caplog.at_level("WARNING", logger="hyperdial.presets"):
+        p2 = Preset(name="toy", version="2", space=_toy().space, defaults=_toy().defaults, priority=("x", "k"),
+                    sources=_toy().sources)
+        p2.tune(lambda c: c["x"] ** 2, n_trials=1, study=study, show_progress_bar=False)
+    assert "'version': '1'" in caplog.text
+    assert study.user_attrs["preset"] == {"name": "toy", "version": "2"}

@@ -200,7 +200,8 @@ class Preset:
 
         Creates an in-memory study when `study` is None. The defaults are enqueued with
         `skip_if_exists=True`, so rerunning on the same study does not run them twice.
-        The study records `{"name": ..., "version": ...}` as its "preset" user attr.
+        The study records `{"name": ..., "version": ...}` as its "preset" user attr (a warning is
+        logged when it replaces a different preset or version).
         """
         rules.check("n_trials", n_trials, rules.Int(low=1))
         rules.check("defaults_first", defaults_first, rules.Bool())
@@ -208,7 +209,11 @@ class Preset:
             from hyperdial._api import create_study
 
             study = create_study()
-        study.set_user_attr("preset", {"name": self.name, "version": self.version})
+        record = {"name": self.name, "version": self.version}
+        previous = study.user_attrs.get("preset")
+        if previous is not None and previous != record:
+            _log.warning("study %r was tuned with preset %s; now recording %s", study.study_name, previous, record)
+        study.set_user_attr("preset", record)
         if defaults_first:
             study.enqueue_trial(dict(self.defaults), skip_if_exists=True)
         study.optimize(objective, space=dict(self.space), n_trials=n_trials, **optimize_kwargs)
