@@ -10,7 +10,7 @@ Importing this package stays light: no scipy, SQLAlchemy, pandas or plotting
 library is imported until a feature needs it.
 """
 
-from hyperdial import executors, importance, pruners, samplers
+from hyperdial import executors, importance, presets, pruners, samplers
 from hyperdial._api import create_study, delete_study, get_all_studies, load_study, open_study, set_verbosity
 from hyperdial.exceptions import (
     DuplicatedStudyError,
@@ -52,6 +52,7 @@ __all__ = [
     "importance",
     "load_study",
     "open_study",
+    "presets",
     "pruners",
     "samplers",
     "set_verbosity",
