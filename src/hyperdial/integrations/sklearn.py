@@ -92,8 +92,10 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
     prunes, `hd.pruners.Median()` compares each running mean with the median of the finished trials.
 
     Parameters are validated by `fit`, not here: scikit-learn's contract is that `__init__`
-    stores its arguments untouched. Pickling keeps `study_` only when it lives in a database
-    (reopened from its URL on first access); an in-memory study is dropped from the pickle.
+    stores its arguments untouched. A pickle keeps the fitted search but no live study handle:
+    `study_` comes back only when it lives in a database (reopened from its URL on first access,
+    so loading the pickle does not need the database), an in-memory one is dropped, and the
+    `study` parameter is None in the copy.
 
     >>> import hyperdial as hd
     >>> from sklearn.datasets import load_iris
@@ -308,7 +310,8 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
         self.scorer_ = scorer
         self.n_splits_ = n_splits
-        self.study_ = study
+        self._study = study
+        self.__dict__.pop("_study_ref", None)
         return self
 
     def _select_best_index(self, metric: str) -> int:
@@ -409,24 +412,28 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
         _estimator_has("classes_")(self)
         return self.best_estimator_.classes_
 
-    # -- pickling --------------------------------------------------------------------------------------------
+    @property
+    def study_(self) -> Study:
+        """The hyperdial study of the last `fit` (reopened from its database after unpickling)."""
+        study = self.__dict__.get("_study")
+        if study is None:
+            ref = self.__dict__.get("_study_ref")
+            if ref is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute 'study_' (not fitted, or "
+                                     "unpickled: an in-memory study is not kept)")
+            from hyperdial._api import open_study
+
+            study = self.__dict__["_study"] = open_study(study_name=ref[1], storage=ref[0])
+        return study
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
-        study = state.pop("study_", None)
+        study = state.pop("_study", None)
         if study is not None and study.storage_url is not None:
             state["_study_ref"] = (study.storage_url, study.study_name)
+        if state.get("study") is not None:  # a live handle (connections, locks) cannot be pickled
+            state["study"] = None
         return state
-
-    def __getattr__(self, name: str) -> Any:
-        # only reached when normal lookup fails: reopen a pickled study_ from its database
-        ref = self.__dict__.get("_study_ref") if name == "study_" else None
-        if ref is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        from hyperdial._api import open_study
-
-        study = open_study(study_name=ref[1], storage=ref[0])
-        self.__dict__["study_"] = study
-        return study
 
 
 def _running_mean(record: TrialFolds, refit: Any) -> float:
