@@ -5,7 +5,6 @@ pruning across folds, presets, multi-metric scoring, failures, bad input, storag
 from __future__ import annotations
 
 import pickle
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_iris, make_regression
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GroupKFold, KFold, RandomizedSearchCV, StratifiedKFold, cross_validate
+from sklearn.model_selection import GroupKFold, RandomizedSearchCV, StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -55,7 +54,7 @@ def test_cv_results_have_randomized_search_layout_and_cross_validate_scores(iris
     metrics = ["score"] if not isinstance(scoring, list) else scoring
     for row, params in enumerate(res["params"]):
         expected = cross_validate(LogisticRegression(max_iter=1000, **params), X, y, cv=cv,
-                                  scoring=scoring if isinstance(scoring, list) else scoring,
+                                  scoring=scoring,
                                   return_train_score=train)
         for metric in metrics:
             key = "test_score" if metric == "score" else f"test_{metric}"
@@ -145,7 +144,7 @@ def test_a_preset_runs_its_defaults_first_and_is_recorded(iris) -> None:
 
 def test_refit_false_and_callable_refit(iris) -> None:
     X, y = iris
-    kwargs = dict(n_trials=3, cv=3, random_state=0, scoring=["accuracy", "f1_macro"])
+    kwargs = {"n_trials": 3, "cv": 3, "random_state": 0, "scoring": ["accuracy", "f1_macro"]}
     space = {"C": hd.Float(0.01, 10.0, log=True)}
     no_refit = SearchCV(LogisticRegression(max_iter=1000), space, refit=False, **kwargs).fit(X, y)
     assert not hasattr(no_refit, "best_estimator_") and not hasattr(no_refit, "best_index_")
@@ -166,9 +165,9 @@ def test_failed_fits_score_error_score_with_a_warning() -> None:
     X, y = make_regression(n_samples=60, n_features=3, noise=1.0, random_state=0)
     space = {"solver": ["lbfgs", "auto"]}  # Ridge refuses lbfgs without positive=True, at fit time
     search = SearchCV(Ridge(), space, n_trials=6, cv=3, random_state=0)
-    with pytest.warns(FitFailedWarning, match="fits failed out of a total of"):
-        with pytest.warns(UserWarning, match="One or more of the test scores are non-finite"):
-            search.fit(X, y)
+    with pytest.warns(FitFailedWarning, match="fits failed out of a total of"), \
+            pytest.warns(UserWarning, match="One or more of the test scores are non-finite"):
+        search.fit(X, y)
     res = search.cv_results_
     assert {p["solver"] for p in res["params"]} == {"lbfgs", "auto"}
     for i, p in enumerate(res["params"]):
@@ -239,14 +238,14 @@ def test_a_study_in_sqlite_is_used_and_reopened_after_pickling(iris, tmp_path: P
 
 
 @pytest.mark.parametrize("kwargs, param", [
-    (dict(n_trials=0), "n_trials"),
-    (dict(timeout=-1), "timeout"),
-    (dict(error_score="ignore"), "error_score"),
-    (dict(random_state=0, sampler=hd.samplers.Random(seed=0)), "random_state"),
-    (dict(study=hd.create_study(direction="minimize")), "study"),
-    (dict(study=hd.create_study(direction="maximize"), pruner=hd.pruners.Nop()), "pruner"),
-    (dict(random_state="zero"), "random_state"),
-    (dict(refit=3), "refit"),
+    ({"n_trials": 0}, "n_trials"),
+    ({"timeout": -1}, "timeout"),
+    ({"error_score": "ignore"}, "error_score"),
+    ({"random_state": 0, "sampler": hd.samplers.Random(seed=0)}, "random_state"),
+    ({"study": hd.create_study(direction="minimize")}, "study"),
+    ({"study": hd.create_study(direction="maximize"), "pruner": hd.pruners.Nop()}, "pruner"),
+    ({"random_state": "zero"}, "random_state"),
+    ({"refit": 3}, "refit"),
 ])
 def test_bad_arguments_are_refused_by_fit_naming_the_parameter(iris, kwargs, param) -> None:
     X, y = iris

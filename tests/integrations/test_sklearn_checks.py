@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 from sklearn.base import is_regressor
-
-import hyperdial as hd
-from hyperdial.integrations.sklearn import SearchCV
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import hyperdial as hd
+from hyperdial.integrations.sklearn import SearchCV
 
 
 def expected_failed_checks(search: SearchCV) -> dict[str, str]:
@@ -33,7 +33,7 @@ def expected_failed_checks(search: SearchCV) -> dict[str, str]:
 
 
 def _instances() -> list[SearchCV]:
-    common = dict(cv=2, error_score="raise", n_trials=2, random_state=0)
+    common = {"cv": 2, "error_score": "raise", "n_trials": 2, "random_state": 0}
     return [
         SearchCV(Ridge(), {"alpha": [0.1, 1.0]}, **common),
         SearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, **common),

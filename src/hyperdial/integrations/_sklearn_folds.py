@@ -76,20 +76,18 @@ def safe_split(estimator: Any, X: Any, y: Any, indices: np.ndarray, train: np.nd
     return X_part, None if y is None else _safe_indexing(y, indices)
 
 
-def _as_scores(value: Any, metric_names: Sequence[str] | None) -> tuple[Scores, bool]:
-    if isinstance(value, Mapping):
-        out = {str(k): v for k, v in value.items()}
-        multi = True
-    else:
-        out, multi = {"score": value}, False
-    for name, v in out.items():
+def _as_scores(value: Any) -> tuple[Scores, bool]:
+    """A scorer's result as name -> float ("score" for a single number), and whether it was a dict."""
+    multi = isinstance(value, Mapping)
+    raw = {str(k): v for k, v in value.items()} if multi else {"score": value}
+    out: Scores = {}
+    for name, v in raw.items():
         if hasattr(v, "item"):
             v = v.item()
-        if not isinstance(v, numbers.Number) or isinstance(v, bool):
-            raise ValueError(f"scoring must return a number, got {v!r} ({type(v)}) instead. (scorer={name})")
+        if not isinstance(v, numbers.Real) or isinstance(v, bool):
+            # ValueError, as scikit-learn raises for a scorer that returns a non-number
+            raise ValueError(f"scoring must return a number, got {v!r} ({type(v)}) instead. (scorer={name})")  # noqa: TRY004
         out[name] = float(v)
-    if metric_names is not None and multi and list(out) != list(metric_names):
-        out = {k: out[k] for k in metric_names if k in out}
     return out, multi
 
 
@@ -112,7 +110,7 @@ def score(scorer: Any, estimator: Any, X: Any, y: Any, error_score: Any) -> tupl
             )
             out[name] = float(error_score)
             continue
-        got, got_multi = _as_scores(value, None)
+        got, got_multi = _as_scores(value)
         if isinstance(scorer, Mapping):
             if got_multi:
                 raise ValueError(f"scorer {name!r} must return a number, got a dict")

@@ -42,13 +42,13 @@ from hyperdial.study import Study
 
 optional_import("sklearn", extra="sklearn", purpose="hyperdial.integrations.sklearn")
 
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier  # noqa: E402
-from sklearn.exceptions import FitFailedWarning, NotFittedError  # noqa: E402
-from sklearn.metrics import check_scoring  # noqa: E402
-from sklearn.model_selection import check_cv  # noqa: E402
-from sklearn.utils import get_tags  # noqa: E402
-from sklearn.utils.metaestimators import available_if  # noqa: E402
-from sklearn.utils.validation import check_is_fitted, indexable  # noqa: E402
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, indexable
 
 __all__ = ["SearchCV"]
 
@@ -351,9 +351,9 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
         _check_refit(self, "score")
         check_is_fitted(self)
         if isinstance(self.scorer_, Mapping):
-            return float(self.scorer_[self.refit](self.best_estimator_, X, y))  # type: ignore[index]
+            return float(self.scorer_[self.refit](self.best_estimator_, X, y))
         value = self.scorer_(self.best_estimator_, X, y)
-        return value[self.refit] if self.multimetric_ else value  # type: ignore[no-any-return, index]
+        return value[self.refit] if self.multimetric_ else value
 
     @available_if(_estimator_has("score_samples"))
     def score_samples(self, X: Any) -> Any:
