@@ -40,6 +40,7 @@ optional_import("mlflow", extra="mlflow", purpose="hyperdial.integrations.mlflow
 __all__ = ["MLflowCallback"]
 
 _STATUS = {TrialState.COMPLETE: "FINISHED", TrialState.PRUNED: "KILLED", TrialState.FAIL: "FAILED"}
+_DATABASES = {"sqlite", "postgresql", "mysql", "mssql"}
 _MAX_TAG = 5000  # MLflow refuses longer tag values on some stores; a tag is a label, not a log
 
 
@@ -94,6 +95,9 @@ class MLflowCallback:
         self.experiment = experiment
         self.nest_trials = nest_trials
         self.tag_study_user_attrs = tag_study_user_attrs
+        if tracking_uri is not None and tracking_uri.split(":", 1)[0].split("+", 1)[0] in _DATABASES:
+            # MLflow's database store needs alembic, which mlflow-skinny does not install
+            optional_import("alembic", extra="mlflow", purpose="MLflow's database tracking store")
         self.client = MlflowClient(tracking_uri=tracking_uri)
         self._lock = threading.Lock()  # optimize(n_jobs=...) calls back from several threads
         self._experiments: dict[str, str] = {}
