@@ -278,10 +278,16 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.verbose > 0:
             print(f"Fitting {n_splits} folds for each of {self.n_trials} candidates, totalling "
                   f"{n_splits * self.n_trials} fits (fewer if trials are pruned)")
-        if preset is not None:
-            preset.tune(objective, n_trials=self.n_trials, study=study, **run)
-        else:
-            study.optimize(objective, n_trials=self.n_trials, space=space, **run)
+        # verbose=0 is quiet, as in scikit-learn: the per-trial log lines go to DEBUG for this fit
+        level = study.trial_log_level
+        study.trial_log_level = level if self.verbose > 0 else logging.DEBUG
+        try:
+            if preset is not None:
+                preset.tune(objective, n_trials=self.n_trials, study=study, **run)
+            else:
+                study.optimize(objective, n_trials=self.n_trials, space=space, **run)
+        finally:
+            study.trial_log_level = level
         trials = [t for t in study.trials if t.number in records]
         finished = [(t.number, t.state.name, records[t.number]) for t in trials]
         self._warn_or_raise_about_fit_failures([r for _, _, r in finished])
