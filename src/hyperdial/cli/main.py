@@ -43,6 +43,8 @@ The storage is --storage URL if given, else ${ENV_STORAGE}, else {DEFAULT_STORAG
   hyperdial importance demo --method fanova
   hyperdial --storage postgresql+psycopg://user@host/db delete old-study --yes
   hyperdial worker demo --objective train:objective --n-trials 100 --n-trials-scope study
+  hyperdial sweep sweep.yaml --count 20
+  hyperdial logs my-sweep 3
 """
 
 
@@ -117,6 +119,22 @@ def _importance_arguments(p: argparse.ArgumentParser) -> None:
     add_arguments(p)
 
 
+def _cmd_sweeps(name: str) -> Handler:
+    # Sweep commands live in cli/sweep.py, imported only when one of them runs.
+    def handler(args: argparse.Namespace, storage: str) -> int:
+        from hyperdial.cli import sweep
+
+        return int(getattr(sweep, f"cmd_{name}")(args, storage))
+
+    return handler
+
+
+def _sweep_arguments(name: str, p: argparse.ArgumentParser) -> None:
+    from hyperdial.cli import sweep
+
+    getattr(sweep, f"add_{name}_arguments")(p)
+
+
 def _worker_arguments(p: argparse.ArgumentParser) -> None:
     from hyperdial.cli.worker import add_arguments
 
@@ -173,6 +191,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("worker", _cmd_worker, "run trials of an existing study (start one per core / machine)")
     _worker_arguments(p)
+
+    p = add("sweep", _cmd_sweeps("sweep"),
+            "tune any program from a sweep file (W&B's format or hyperdial's; needs hyperdial[sweeps])")
+    _sweep_arguments("sweep", p)
+
+    p = add("agent", _cmd_sweeps("agent"), "join a sweep from another terminal or machine (the file is in the study)")
+    _sweep_arguments("agent", p)
+
+    p = add("logs", _cmd_sweeps("logs"), "print the log (stdout and stderr) of a sweep trial")
+    _sweep_arguments("logs", p)
 
     p = add("demo", _cmd_demo, "tune an SVC on scikit-learn's digits data set (needs hyperdial[demo])")
     p.add_argument(
