@@ -143,6 +143,9 @@ def cmd_sweep(args: argparse.Namespace, storage: str) -> int:
     spec = _load(args.file)
     if args.storage is None and spec.storage is not None:  # the file's storage, unless --storage says otherwise
         storage = spec.storage
+    if spec.program is None and "${program}" in spec.command:
+        raise CommandError(f"{args.file}: the command {spec.command} runs ${{program}}, but the file has no "
+                           "`program` (add `program: train.py`, or a `command`)")
     if args.dry_run:
         return _dry_run(spec, storage)
     missing = missing_envvars(spec.command)

@@ -150,7 +150,7 @@ class Agent:
                         self.stop.set()
                         return f"metric target {m.target:g} reached by trial {t.number}"
         exhausted = getattr(study.sampler, "is_exhausted", None)
-        if exhausted is not None and exhausted(study.history):
+        if exhausted is not None and exhausted(study.history()):
             return "grid exhausted"
         return None
 

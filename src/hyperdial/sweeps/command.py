@@ -35,7 +35,7 @@ def check_command(where: Where, command: list[str], program: str | None) -> list
     """Errors for what cannot run (an empty command, `${program}` without `program`); warnings
     for placeholders W&B leaves unexpanded, such as `--lr=${lr}`."""
     found: list[str] = []
-    key = "command" if where.path == ("command",) or where.path == () and "command" in where.node else None
+    key = "command" if "command" in where.node else None
     if not command:
         raise where.error(key, "must not be empty")
     for i, token in enumerate(command):

@@ -18,5 +18,6 @@ class SweepFileError(InvalidParameterError):
     def at(cls, source: str, path: tuple[Any, ...], line: int, rule: str, value: Any = ...) -> SweepFileError:
         key = ".".join(str(p) for p in path) or "(top level)"
         where = f" (line {line})" if line else ""
-        got = "" if value is ... else f", got {value!r}"
+        shown = value if isinstance(value, str) and "=" in value else repr(value)  # "low=1, high=0" as is
+        got = "" if value is ... else f", got {shown}"
         return cls(f"{source}: `{key}`{where} {rule}{got}")

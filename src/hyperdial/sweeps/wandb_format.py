@@ -207,7 +207,8 @@ def read_wandb(data: dict[str, Any], *, source: str, text_: str, stem: str) -> S
         format="wandb", source=source, text=text_, study=attrs.get("name", stem), command=command,
         program=program, parameters=params, metrics=[metric], method=_METHODS[method], attrs=attrs,
     )
-    spec.warnings.extend(check_command(top.child("command") if "command" in data else top, command, program))
+    if "command" in data:  # W&B's default command needs `program`: checked when the sweep runs
+        spec.warnings.extend(check_command(top, command, program))
     if "run_cap" in data:
         spec.trials = number(top, "run_cap", low=1, integer=True)
     if "early_terminate" in data:
