@@ -119,8 +119,8 @@ def test_yaml_12_numbers_crlf_and_tags() -> None:
 @pytest.mark.parametrize(("text", "match"), [
     ("method: random\nmetric: {name: loss}\nparameters:\n  lr:\n    min: 0.1\n    max: 0.01\n",
      r"`parameters\.lr\.max` \(line 6\) must be > `min`, got min=0\.1, max=0\.01"),
-    ("method: random\nmetric: {name: loss}\nparameters:\n  lr:\n    distribution: log_uniform_values\n"
-     "    min: 0\n    max: 1\n", r"`parameters\.lr\.min` \(line 6\) must be > 0"),
+    (("method: random\nmetric: {name: loss}\nparameters:\n  lr:\n    distribution: log_uniform_values\n"
+     "    min: 0\n    max: 1\n"), r"`parameters\.lr\.min` \(line 6\) must be > 0"),
     ("method: random\nmetric: {name: loss}\nepochs: 3\n", r"`epochs` \(line 3\) is not a known key"),
     ("method: random\nparameters:\n  x: {values: [1, 2]}\n", r"needs `metric"),
     ("method: hyperopt\nmetric: {name: loss}\n", r"`method` \(line 1\) must be one of random, grid, bayes"),
