@@ -252,3 +252,21 @@ seed: 3
               "program": program("dump_args.py"), "parameters": {"x": {"min": 0.0, "max": 1.0}}, "run_cap": 10}
     assert sweep(here, config) == 0
     assert len(trials(here, "target")) == 1
+
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "sweeps"
+
+
+@pytest.mark.parametrize(("file", "study"), [("wandb-sweep.yaml", "digits-wandb"), ("native.yaml", "digits-native")])
+def test_examples_run(file: str, study: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(EXAMPLES)  # the files name train.py relative to their folder
+    monkeypatch.setenv("PYTHONPATH", SRC)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    storage = f"sqlite:///{tmp_path / 'hd.db'}"
+    assert main(["--storage", storage, "sweep", file, "--count", "3", "--log-dir", str(tmp_path / "logs")]) == 0
+    out = capsys.readouterr().out
+    assert f"sweep {study!r} stopped: --count reached" in out and "best error: " in out
+    ts = hd.load_study(study_name=study, storage=storage).trials
+    assert len(ts) == 3 and all(t.state in (hd.TrialState.COMPLETE, hd.TrialState.PRUNED) for t in ts)
+    assert any(t.state == hd.TrialState.COMPLETE and 0 <= t.value < 0.5 for t in ts)
