@@ -97,6 +97,24 @@ def test_random_search_draws_as_wandb_does(dist: str) -> None:
     assert scipy.stats.ks_2samp(a, b).pvalue > 1e-3
 
 
+@pytest.mark.parametrize("dist", sorted(d for d in DRAWS if "ppf" in DRAWS[d]))
+def test_quantile_function_is_wandbs(dist: str) -> None:
+    """W&B's random search returns its distribution's quantile function at u ~ U(0, 1); ours must be the same
+    function, value for value (and type for type), not only the same law."""
+    spec = read_sweep(json.dumps({"method": "random", "metric": {"name": "loss"},
+                                  "parameters": {"p": DRAWS[dist]["spec"]}}))
+    (param,) = spec.parameters
+    assert param.prior is not None
+    for u, theirs in DRAWS[dist]["ppf"]:
+        ours = param.program_value(param.prior.ppf(u))
+        assert type(ours) is type(theirs), (u, ours, theirs)
+        if isinstance(theirs, float):
+            assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-12), (u, ours, theirs)
+        else:
+            assert ours == theirs, (u, ours, theirs)
+        assert param.dist is not None and param.dist.contains(param.prior.ppf(u))
+
+
 def test_log_scale_reaches_every_decade() -> None:
     ours = _our_draws(json.dumps({"method": "random", "metric": {"name": "loss"}, "parameters": {
         "p": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-1}}}), 2000)

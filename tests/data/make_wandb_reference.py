@@ -98,6 +98,14 @@ CASES = [
 ]
 
 
+PPF_AT = [0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999]
+
+
+def _plain(v: object) -> object:
+    v = v.item() if hasattr(v, "item") else v
+    return v.tolist() if hasattr(v, "tolist") else v
+
+
 def main() -> None:
     import sweeps
     from sweeps.config import schema_violations_from_proposed_config
@@ -125,6 +133,13 @@ def main() -> None:
         out["draws"][name] = {"spec": spec, "values": [v if not isinstance(v, float) else float(f"{v:.12g}")
                                                        for v in (x.item() if hasattr(x, "item") else x
                                                                  for x in values)]}
+    from sweeps.params import HyperParameter
+
+    for name, spec in DRAWS.items():  # W&B's quantile function on a grid: what random search applies to U(0, 1)
+        if "parameters" in spec or "value" in spec:
+            continue
+        hp = HyperParameter("p", spec)
+        out["draws"][name]["ppf"] = [[u, _plain(hp.ppf(u))] for u in PPF_AT]
     path = Path(__file__).with_name("wandb_reference.json")
     path.write_text(json.dumps(out, separators=(",", ":")) + "\n")
     print(f"wrote {path} ({path.stat().st_size} bytes)")

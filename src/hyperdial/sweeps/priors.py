@@ -67,10 +67,18 @@ def _step_dist(low: float, high: float, q: float, *, log: bool = False) -> Distr
     return Float(float(lo), float(hi), step=float(q))
 
 
+def _uniform_index(u: float, n: int) -> int:
+    """scipy's `randint.ppf(u, 0, n)`, which W&B uses: the smallest k with (k + 1) / n >= u."""
+    k = math.ceil(u * n) - 1
+    if k >= 1 and k / n >= u:  # ceil overshot by a rounding error
+        k -= 1
+    return min(max(k, 0), n - 1)
+
+
 def _categorical_ppf(values: list[Any], probabilities: list[float] | None) -> Callable[[float], Any]:
     if probabilities is None:
         n = len(values)
-        return lambda u: values[min(int(u * n), n - 1)]
+        return lambda u: values[_uniform_index(u, n)]
     cdf = []
     total = 0.0
     for p in probabilities:
@@ -95,7 +103,7 @@ def prior(name: str, kind: str, c: dict[str, Any]) -> Prior:
         return Prior(kind, Categorical(index), _categorical_ppf(index, c.get("probabilities")), tuple(values))
     if kind == "int_uniform":
         lo_i, hi_i = c["min"], c["max"]
-        return Prior(kind, Int(lo_i, hi_i), lambda u: lo_i + min(int(u * (hi_i - lo_i + 1)), hi_i - lo_i))
+        return Prior(kind, Int(lo_i, hi_i), lambda u: lo_i + _uniform_index(u, hi_i - lo_i + 1))
     lo: Any = c.get("min")
     hi: Any = c.get("max")
     if kind == "uniform":
