@@ -122,17 +122,19 @@ def _importance_arguments(p: argparse.ArgumentParser) -> None:
 def _cmd_sweeps(name: str) -> Handler:
     # Sweep commands live in cli/sweep.py, imported only when one of them runs.
     def handler(args: argparse.Namespace, storage: str) -> int:
-        from hyperdial.cli import sweep
+        from hyperdial.cli import manual, sweep
 
-        return int(getattr(sweep, f"cmd_{name}")(args, storage))
+        module = manual if name in ("ask", "tell", "add") else sweep
+        return int(getattr(module, f"cmd_{name}")(args, storage))
 
     return handler
 
 
 def _sweep_arguments(name: str, p: argparse.ArgumentParser) -> None:
-    from hyperdial.cli import sweep
+    from hyperdial.cli import manual, sweep
 
-    getattr(sweep, f"add_{name}_arguments")(p)
+    module = manual if name in ("ask", "tell", "add") else sweep
+    getattr(module, f"add_{name}_arguments")(p)
 
 
 def _worker_arguments(p: argparse.ArgumentParser) -> None:
@@ -201,6 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("logs", _cmd_sweeps("logs"), "print the log (stdout and stderr) of a sweep trial")
     _sweep_arguments("logs", p)
+
+    p = add("ask", _cmd_sweeps("ask"), "start a trial and print its configuration (for runs you start yourself)")
+    _sweep_arguments("ask", p)
+
+    p = add("tell", _cmd_sweeps("tell"), "record the result of a trial from `ask`")
+    _sweep_arguments("tell", p)
+
+    p = add("add", _cmd_sweeps("add"), "record a run made by hand (parameters and result) so the sampler learns")
+    _sweep_arguments("add", p)
 
     p = add("demo", _cmd_demo, "tune an SVC on scikit-learn's digits data set (needs hyperdial[demo])")
     p.add_argument(

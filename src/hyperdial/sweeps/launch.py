@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -19,16 +20,24 @@ from hyperdial.sweeps.errors import SweepFileError
 from hyperdial.sweeps.spec import SweepSpec
 
 
+def read_stored(study: hd.Study) -> SweepSpec | None:
+    """The sweep file stored with a study (None if it has none), read without repeating its warnings."""
+    stored = study.user_attrs.get(SWEEP_ATTR)
+    if not isinstance(stored, dict) or "file" not in stored:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # shown when the file was first run
+        return read_sweep(stored["file"], source=str(stored.get("source", "the stored sweep file")))
+
+
 def open_sweep_study(spec: SweepSpec, storage: str) -> hd.Study:
     """Create the study the file names, or resume it; the file is stored with it (user attr `sweep`)."""
     study = hd.create_study(study_name=spec.study, storage=storage, directions=spec.directions,
                             sampler=spec.make_sampler(), pruner=spec.make_pruner(), load_if_exists=True)
-    stored = study.user_attrs.get(SWEEP_ATTR)
-    if stored is not None and stored.get("file") != spec.text:
-        old = read_sweep(stored["file"], source=f"the file stored with study {spec.study!r}")
-        if old.directions != spec.directions or old.space() != spec.space():
-            raise SweepFileError(f"{spec.source}: study {spec.study!r} exists with another space or metrics; "
-                                 "give the sweep another name, or delete the study")
+    old = read_stored(study)
+    if old is not None and (old.directions != spec.directions or old.space() != spec.space()):
+        raise SweepFileError(f"{spec.source}: study {spec.study!r} exists with another space or metrics; "
+                             "give the sweep another name, or delete the study")
     study.set_user_attr(SWEEP_ATTR, {"file": spec.text, "source": spec.source, "format": spec.format})
     for key, value in spec.attrs.items():
         study.set_user_attr(key, value)
@@ -39,11 +48,9 @@ def open_sweep_study(spec: SweepSpec, storage: str) -> hd.Study:
 
 def join_sweep_study(study_name: str, storage: str) -> tuple[hd.Study, SweepSpec]:
     """Open a sweep's study from its storage alone: the sweep file comes from the study."""
-    plain = hd.load_study(study_name=study_name, storage=storage)
-    stored = plain.user_attrs.get(SWEEP_ATTR)
-    if not isinstance(stored, dict) or "file" not in stored:
+    spec = read_stored(hd.load_study(study_name=study_name, storage=storage))
+    if spec is None:
         raise SweepFileError(f"study {study_name!r} was not made by `hyperdial sweep`: it stores no sweep file")
-    spec = read_sweep(stored["file"], source=str(stored.get("source", "stored sweep file")))
     study = hd.load_study(study_name=study_name, storage=storage, sampler=spec.make_sampler(),
                           pruner=spec.make_pruner())
     return study, spec
