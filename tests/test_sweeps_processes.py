@@ -82,9 +82,15 @@ def test_sigkilled_agent_leaves_nothing_running_after_fail_stale(tmp_path: Path,
               "parameters": {"x": {"type": "float", "low": 0, "high": 1}}, "budget": {"trials": 3}}
     agent = hyperdial(tmp_path, env, "sweep", write(tmp_path, config))
     wait_for([tmp_path / "started.0"])
+    child = int((tmp_path / "started.0").read_text())
     agent.kill()
     agent.communicate(timeout=30)
     assert states(tmp_path, "killed") == [hd.TrialState.RUNNING]
+    if sys.platform.startswith("linux"):  # the kernel kills the program with its agent (PR_SET_PDEATHSIG)
+        deadline = time.monotonic() + 30
+        while alive(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(child)
     clean = hyperdial(tmp_path, env, "fail-stale", "killed", "--older-than", "0")
     out, err = clean.communicate(timeout=60)
     assert clean.returncode == 0, err

@@ -17,6 +17,7 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -27,6 +28,30 @@ from hyperdial.sweeps.child import parse_line
 
 POLL = 0.05  # seconds between looks at the report file and the clock
 TAIL_LINES = 20
+
+# On Linux the program is started through this few-line launcher, which asks the kernel to
+# SIGKILL it when the agent dies (PR_SET_PDEATHSIG, prctl(2)) and then execs the program: a
+# child in its own session would otherwise outlive an agent killed with SIGKILL. (Doing this
+# in `preexec_fn` instead is unsafe in a process with threads.) The parent pid passed in
+# closes the race with an agent that died before prctl ran.
+_LAUNCHER = """\
+import ctypes, os, sys
+ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(137)
+try:
+    os.execvp(sys.argv[2], sys.argv[2:])
+except OSError as exc:
+    print(f"cannot start {sys.argv[2]!r}: {exc.strerror or exc}", file=sys.stderr)
+    sys.exit(127)
+"""
+
+
+def launcher_argv(argv: list[str]) -> list[str]:
+    """`argv`, behind the launcher that ties the program's life to the agent's (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    return [sys.executable, "-S", "-c", _LAUNCHER, str(os.getpid()), *argv]
 
 
 @dataclass
@@ -116,7 +141,7 @@ def run_child(
     with open(log_path, "a", encoding="utf-8") as log:
         lock = threading.Lock()
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            proc = subprocess.Popen(launcher_argv(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     env=dict(env), cwd=cwd, start_new_session=True)
         except OSError as exc:
             msg = f"cannot start {argv[0]!r}: {exc.strerror or exc}"
