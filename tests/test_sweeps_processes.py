@@ -114,3 +114,16 @@ def test_ctrl_c_terminates_children_and_records_their_trials(tmp_path: Path, env
     study = hd.load_study(study_name="interrupted", storage=f"sqlite:///{tmp_path / 'hd.db'}")
     assert all("interrupted" in t.system_attrs["fail_reason"] for t in study.trials)
     assert not any(alive(pid) for pid in pids)
+
+
+def test_a_trial_finished_elsewhere_meanwhile_keeps_its_stored_outcome(tmp_path: Path, env: dict[str, str]) -> None:
+    config = {"study": "taken", "command": [sys.executable, str(PROGRAMS / "slow.py")], "metric": {"name": "loss"},
+              "parameters": {"x": {"type": "float", "low": 0, "high": 1}}, "budget": {"trials": 2}}
+    agent = hyperdial(tmp_path, env | {"SLOW_FOR": "3"}, "sweep", write(tmp_path, config))
+    wait_for([tmp_path / "started.0"])
+    study = hd.load_study(study_name="taken", storage=f"sqlite:///{tmp_path / 'hd.db'}")
+    study.tell(0, state=hd.TrialState.FAIL, fail_reason="failed by hand")
+    _, err = agent.communicate(timeout=120)
+    assert agent.returncode == 0, err
+    assert "Trial 0 was finished elsewhere (FAIL) while its program ran" in err
+    assert states(tmp_path, "taken") == [hd.TrialState.FAIL, hd.TrialState.COMPLETE]

@@ -15,6 +15,9 @@ How a trial ends:
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import math
 import os
 import re
@@ -25,10 +28,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import hyperdial as hd
+from hyperdial.exceptions import TrialFinishedError
 from hyperdial.sweeps.child import REPORT_FILE
 from hyperdial.sweeps.command import env_name, env_text, expand
 from hyperdial.sweeps.runner import ChildResult, run_child
 from hyperdial.sweeps.spec import SweepSpec
+
+_logger = logging.getLogger("hyperdial")
 
 SWEEP_ATTR = "sweep"  # study user attr: {"file": text, "source": path, "format": "wandb" | "native"}
 LOG_ATTR = "log"  # trial user attr: the path of the trial's log file
@@ -178,8 +184,6 @@ class Agent:
                     os.remove(path)
             argv = expand(spec.command, config, program=spec.program, json_file=json_path)
             if "${args_json_file}" in spec.command:
-                import json
-
                 with open(json_path, "w", encoding="utf-8") as f:
                     json.dump(config, f)
             env = dict(os.environ)
@@ -191,25 +195,36 @@ class Agent:
             trial.set_user_attr("argv", argv)
             with open(log_path, "w", encoding="utf-8") as log:
                 log.write(f"[hyperdial] trial {trial.number} of {study.study_name!r}: {argv!r}\n")
+            taken: list[bool] = []
             result = run_child(argv, env=env, log_path=log_path, report_path=report_path,
-                               on_report=self._pruning(trial), timeout=spec.trial_timeout, grace=self.grace,
+                               on_report=self._pruning(trial, taken), timeout=spec.trial_timeout, grace=self.grace,
                                stop=self.stop)
         except BaseException as exc:
-            study.tell(trial, state=hd.TrialState.FAIL, fail_reason=f"the agent failed: {type(exc).__name__}: {exc}")
+            with contextlib.suppress(TrialFinishedError):
+                study.tell(trial, state=hd.TrialState.FAIL,
+                           fail_reason=f"the agent failed: {type(exc).__name__}: {exc}")
             raise
         state, vals, reason = decide(result, spec, spec.trial_timeout)
+        if taken:  # the program was stopped: its trial was finished elsewhere (reaped, or told by hand)
+            state, vals, reason = hd.TrialState.FAIL, None, "finished elsewhere while its program ran"
         with open(log_path, "a", encoding="utf-8") as log:
             log.write(f"[hyperdial] trial {trial.number}: {state.name}" + (f" ({reason})" if reason else "") + "\n")
-        if state == hd.TrialState.COMPLETE:
-            frozen = study.tell(trial, vals)
-        else:
-            frozen = study.tell(trial, state=state, fail_reason=reason if state == hd.TrialState.FAIL else None)
+        try:
+            if state == hd.TrialState.COMPLETE:
+                frozen = study.tell(trial, vals)
+            else:
+                frozen = study.tell(trial, state=state, fail_reason=reason if state == hd.TrialState.FAIL else None)
+        except TrialFinishedError:  # reaped or told elsewhere meanwhile: the stored outcome stands
+            frozen = next(t for t in study.trials if t.number == trial.number)
+            _logger.warning("Trial %d was finished elsewhere (%s) while its program ran; its result %s is dropped",
+                            trial.number, frozen.state.name, state.name)
         if self.on_finish is not None:
             self.on_finish(frozen)
         return frozen
 
-    def _pruning(self, trial: hd.Trial) -> Callable[[dict[str, Any]], bool]:
-        """Feed reports to the pruner: steps from the report, else the count of reports (1, 2, ...)."""
+    def _pruning(self, trial: hd.Trial, taken: list[bool]) -> Callable[[dict[str, Any]], bool]:
+        """Feed reports to the pruner: steps from the report, else the count of reports (1, 2, ...).
+        A trial finished elsewhere meanwhile stops its program too (`taken` says so)."""
         names = [m.name for m in self.spec.metrics]
         state: dict[str, int | None] = {"last": None}
 
@@ -226,7 +241,11 @@ class Agent:
             if last is not None and step <= last:
                 return False  # steps must grow; a repeated step is not fed to the pruner again
             state["last"] = step
-            trial.report(vals[0] if len(vals) == 1 else vals, step=step)
+            try:
+                trial.report(vals[0] if len(vals) == 1 else vals, step=step)
+            except TrialFinishedError:
+                taken.append(True)
+                return True
             return bool(len(vals) == 1 and trial.should_prune())
 
         return on_report
