@@ -22,11 +22,23 @@ or `hyperdial.report(loss=0.4, step=3)` (`child.py`). Reading the file needs PyY
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 from hyperdial.sweeps.errors import SweepFileError
-from hyperdial.sweeps.spec import Metric, Parameter, SweepSpec
+
+if TYPE_CHECKING:
+    from hyperdial.sweeps.spec import Metric, Parameter, SweepSpec
 
 __all__ = ["Metric", "Parameter", "SweepFileError", "SweepSpec", "load_sweep", "read_sweep"]
+
+
+def __getattr__(name: str) -> Any:
+    # `import hyperdial` imports this package (for `hyperdial.report`): the rest loads when used.
+    if name in ("Metric", "Parameter", "SweepSpec"):
+        from hyperdial.sweeps import spec
+
+        return getattr(spec, name)
+    raise AttributeError(f"module 'hyperdial.sweeps' has no attribute {name!r}")
 
 
 def read_sweep(text: str, *, source: str = "<sweep file>") -> SweepSpec:
