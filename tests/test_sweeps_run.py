@@ -270,3 +270,23 @@ def test_examples_run(file: str, study: str, tmp_path: Path, monkeypatch: pytest
     ts = hd.load_study(study_name=study, storage=storage).trials
     assert len(ts) == 3 and all(t.state in (hd.TrialState.COMPLETE, hd.TrialState.PRUNED) for t in ts)
     assert any(t.state == hd.TrialState.COMPLETE and 0 <= t.value < 0.5 for t in ts)
+
+
+def test_program_written_for_wandb_runs_unchanged(here: Path) -> None:
+    config = {"name": "wandb-program", "method": "random", "metric": {"name": "val/loss", "goal": "minimize"},
+              "program": program("wandb_train.py"),
+              "parameters": {"lr": {"distribution": "log_uniform_values", "min": 1e-3, "max": 1e-1},
+                             "optimizer": {"parameters": {"name": {"values": ["adam", "sgd"]}}}},
+              "early_terminate": {"type": "hyperband", "min_iter": 2}, "run_cap": 4}
+    assert sweep(here, config) == 0
+    ts = trials(here, "wandb-program")
+    assert len(ts) == 4 and all(t.state in (hd.TrialState.COMPLETE, hd.TrialState.PRUNED) for t in ts)
+    for t in ts:
+        lr, opt = t.params["lr"], t.params["optimizer.name"]
+        expected = [(lr - 0.01) ** 2 + 1.0 / (e + 1) + (0.1 if opt == "sgd" else 0.0) for e in range(4)]
+        steps = sorted(t.intermediate_values)
+        assert steps == list(range(1, len(steps) + 1))  # one row per wandb.log, counted from 1
+        assert [t.intermediate_values[s] for s in steps] == pytest.approx(expected[: len(steps)])
+        if t.state == hd.TrialState.COMPLETE:
+            assert steps == [1, 2, 3, 4] and t.value == pytest.approx(expected[-1])  # the sweep's values won
+    assert any(t.state == hd.TrialState.COMPLETE for t in ts)

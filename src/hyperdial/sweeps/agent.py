@@ -39,6 +39,7 @@ _logger = logging.getLogger("hyperdial")
 SWEEP_ATTR = "sweep"  # study user attr: {"file": text, "source": path, "format": "wandb" | "native"}
 LOG_ATTR = "log"  # trial user attr: the path of the trial's log file
 DEFAULT_LOG_DIR = "hyperdial-logs"
+WANDB_COMPAT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wandb_compat")
 DEFAULT_GRACE = 10.0
 
 
@@ -189,7 +190,9 @@ class Agent:
             env = dict(os.environ)
             env.update({env_name(name): env_text(v) for name, v in values.items()})
             env.update({"HYPERDIAL_TRIAL": str(trial.number), "HYPERDIAL_STUDY": study.study_name,
-                        REPORT_FILE: report_path})
+                        "HYPERDIAL_CONFIG": json.dumps(config), REPORT_FILE: report_path})
+            if spec.format == "wandb" and env.get("HYPERDIAL_WANDB") != "real":  # `import wandb`: the stand-in
+                env["PYTHONPATH"] = os.pathsep.join(p for p in (WANDB_COMPAT, env.get("PYTHONPATH")) if p)
             trial.set_user_attr(LOG_ATTR, log_path)
             trial.set_user_attr("config", config)
             trial.set_user_attr("argv", argv)
