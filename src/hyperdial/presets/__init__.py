@@ -1,8 +1,8 @@
 """Presets: established search spaces and defaults per model family, each with its sources.
 
 Each function returns a `Preset` (name, version, space, defaults, priority, sources).
-`preset.tune(objective, n_trials=...)` runs the defaults first, then the space, the most impactful
-parameters first (`hd.samplers.Staged`; `staged=False` tunes them all at once).
+`preset.tune(objective, n_trials=...)` runs the defaults first, then the space (`staged=True`: the most
+impactful parameters first, `hd.samplers.Staged`).
 
 >>> import hyperdial as hd
 >>> p = hd.presets.lora_finetune()

@@ -194,7 +194,7 @@ class Preset:
         n_trials: int,
         study: Study | None = None,
         defaults_first: bool = True,
-        staged: Any = True,
+        staged: Any = False,
         **optimize_kwargs: Any,
     ) -> Study:
         """Run `study.optimize(objective, space=self.space, n_trials=n_trials)`, the defaults first.
@@ -204,12 +204,12 @@ class Preset:
         The study records `{"name": ..., "version": ...}` as its "preset" user attr (a warning is
         logged when it replaces a different preset or version).
 
-        `staged=True` (the default) tunes the most impactful parameters first (`hd.samplers.Staged`
-        around the study's sampler, the preset's priority and defaults, `default_stages(len(space),
-        n_trials)` starting at this call's first trial); `staged=False` tunes every parameter from the
-        start; a `Staged` instance is used as given. The study's sampler is restored afterwards. On by
-        default because it beat joint tuning at equal budget on the benchmark's tuning split
-        (docs/benchmarks.md, "Staged vs joint tuning").
+        `staged=True` tunes the most impactful parameters first (`hd.samplers.Staged` around the
+        study's sampler, the preset's priority and defaults, `default_stages(len(space), n_trials)`
+        starting at this call's first trial); a `Staged` instance is used as given. The study's
+        sampler is restored afterwards. Off by default: at equal budget it beat joint tuning at 25
+        trials but fell behind at 50 on the benchmark's reporting split (docs/benchmarks.md, "Staged
+        vs joint tuning").
         """
         rules.check("n_trials", n_trials, rules.Int(low=1))
         rules.check("defaults_first", defaults_first, rules.Bool())
