@@ -337,7 +337,10 @@ def _parse() -> argparse.Namespace:
     ap.add_argument("--write-docs", action="store_true", help="replace the 'Sampler quality' section of docs/benchmarks.md")
     ap.add_argument("--docs-note", default="", help="a sentence put at the top of the docs section (e.g. 'partial run')")
     ap.add_argument("--list", action="store_true", help="list problems and samplers with their availability")
-    ap.add_argument("--check-yahpo", action="store_true", help="the value-range check behind the YAHPO instances chosen")
+    ap.add_argument("--check-yahpo", action="store_true",
+                    help="the YAHPO instances' surrogate ranges under random configurations vs YAHPO's statistics")
+    ap.add_argument("--check-yahpo-split", action="store_true",
+                    help="recompute the YAHPO instance split from YAHPO's statistics file and compare; no runs")
     return ap.parse_args()
 
 
@@ -354,6 +357,7 @@ def _list() -> None:
 
 
 def _check_yahpo(n: int = 1000) -> None:
+    """Each YAHPO instance's surrogate range under random configurations next to its statistics file's range."""
     import numpy as np
 
     import hyperdial as hd
@@ -363,20 +367,38 @@ def _check_yahpo(n: int = 1000) -> None:
         sys.exit(why)
     hd.set_verbosity(logging.ERROR)
     client = bp.yahpo_client()
-    print(f"rbv2_xgboost, {n} random configurations at full fidelity (hyperdial Random, seed {REF_SEED})")
-    print("| task | median acc | best acc | min logloss (sample) | min logloss (YAHPO statistics) | used |")
-    print("|---|---|---|---|---|---|")
-    for inst in bp.YAHPO_CANDIDATES:
+    print(f"{n} random configurations per instance at full fidelity (hyperdial Random, seed {REF_SEED}); target range "
+          "in the sample vs in YAHPO's statistics file (the real runs); share of the sample outside that range")
+    print("| problem | split | target | sample min | median | sample max | statistics min | statistics max | outside |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    labels = bp.split_labels()
+    for name in bp.yp.SPLITS["yahpo-tuning"] + bp.yp.SPLITS["yahpo-reporting"]:
+        scenario, inst = bp.yp.parts(name)
         study = hd.create_study(sampler=hd.samplers.Random(seed=REF_SEED), pruner=hd.pruners.Nop())
-        acc, ll = [], []
+        xs = []
         for _ in range(n):
             trial = study.ask()
-            r = client.evaluate("rbv2_xgboost", inst, dict(bp.xgboost_suggest(trial), trainsize=1.0, repl=10, task_id=inst))
-            acc.append(r["acc"])
-            ll.append(r["logloss"])
-            study.tell(trial, 1 - r["acc"])
-        print(f"| {inst} | {np.median(acc):.4f} | {max(acc):.4f} | {min(ll):.4f} | {bp.yahpo_logloss_min(inst):.4g} | "
-              f"{'yes' if inst in bp.YAHPO_INSTANCES else 'no'} |")
+            r = client.evaluate(scenario.name, inst, bp.yp.config_for(scenario, inst, scenario.suggest(trial)))
+            xs.append(r[scenario.target])
+            study.tell(trial, -r[scenario.target] if scenario.maximise else r[scenario.target])
+        lo = bp.yp.statistic(scenario.name, inst, scenario.target, "min")
+        hi = bp.yp.statistic(scenario.name, inst, scenario.target, "max")
+        arr = np.asarray(xs)
+        print(f"| {name} | {labels[name]} | {scenario.target} | {arr.min():.4f} | {np.median(arr):.4f} | {arr.max():.4f} | "
+              f"{lo:.4f} | {hi:.4f} | {np.mean((arr < lo) | (arr > hi)):.1%} |")
+
+
+def _check_yahpo_split() -> int:
+    """Recompute the YAHPO instances and their split from the statistics file; 1 if the declared ones differ."""
+    yp = bp.yp
+    tuning, reporting = yp.split_instances(yp.read_statistics())
+    for label, got, declared in (("TUNING", tuning, yp.TUNING), ("REPORTING", reporting, yp.REPORTING)):
+        for key in yp.SCENARIOS:
+            print(f"{label:9s} {yp.SCENARIOS[key].name:12s} {','.join(got[key])}")
+        if got != declared:
+            print(f"yahpo_problems.{label} does not follow its rule: declared {declared}", file=sys.stderr)
+            return 1
+    return 0
 
 
 def main() -> int:
@@ -387,6 +409,8 @@ def main() -> int:
     if args.check_yahpo:
         _check_yahpo()
         return 0
+    if args.check_yahpo_split:
+        return _check_yahpo_split()
     if args.quick:
         args.problems = args.problems or QUICK["problems"]
         args.seeds = args.seeds or QUICK["seeds"]
@@ -448,7 +472,7 @@ def main() -> int:
             missing[name] = f"no results in {args.out.name} yet"
     samplers = [name for name in select_samplers(args.samplers) if name in have]
     command = "python benchmarks/samplers.py " + " ".join(shlex.quote(a) for a in _run_args(sys.argv[1:]))
-    splits = {p: split for split, names in bp.sp.SPLITS.items() for p in names}
+    splits = bp.split_labels()
     text = report.render(data, problems=problems, samplers=samplers, seeds=args.seeds, budgets=BUDGETS,
                          missing=missing, per_problem=args.per_problem, splits=splits)
     print(text)
