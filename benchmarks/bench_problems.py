@@ -330,7 +330,7 @@ def _yahpo(name: str) -> Problem:
 
     def evaluate(params: Params) -> float:
         result = yahpo_client().evaluate(scenario.name, instance, yp.config_for(scenario, instance, params))
-        return yp.value_of(scenario, result)
+        return yp.value_of(scenario, result, yp.target_range(scenario, instance))
 
     what = f"1 - {scenario.target}" if scenario.maximise else scenario.target
     return Problem(
