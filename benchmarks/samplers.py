@@ -25,6 +25,10 @@ Reproduce (see docs/benchmarks.md, "Sampler quality", for the numbers):
     # the real-ML group's tuning / reporting split (sklearn_problems.py; docs/benchmarks.md's headline):
     python benchmarks/samplers.py --problems reporting --samplers hd:Auto,hd:TPE,hd:Random,optuna:TPE-grouped,optuna:TPE \
         --seeds 5 --budget 50 --workers 2 --out benchmarks/results/sklearn-reporting.json
+    # the YAHPO Gym group's tuning / reporting split (yahpo_problems.py; docs/benchmarks.md, "YAHPO Gym scenarios"):
+    python benchmarks/samplers.py --check-yahpo-split       # the instance rule, recomputed from YAHPO's statistics
+    python benchmarks/samplers.py --problems yahpo-reporting --samplers hd:Auto,hd:TPE,hd:GP,hd:Random,optuna:TPE-grouped,optuna:TPE \
+        --seeds 10 --budget 50 --workers 1 --out benchmarks/results/yahpo-reporting.json
     # split over cores (one results file each), then combined into the default file:
     python benchmarks/samplers.py --samplers optuna --workers 1 --out benchmarks/results/a.json
     python benchmarks/samplers.py --samplers hd --workers 1 --out benchmarks/results/b.json
@@ -476,6 +480,9 @@ def main() -> int:
     text = report.render(data, problems=problems, samplers=samplers, seeds=args.seeds, budgets=BUDGETS,
                          missing=missing, per_problem=args.per_problem, splits=splits)
     print(text)
+    capped = _yahpo_capped(data, [p for p in problems if p.startswith("yahpo_")], samplers, args.seeds, cap)
+    if capped:
+        print("\n" + capped)
     if args.write_docs:
         path = HERE.parent / "docs" / "benchmarks.md"
         report.write_docs(path, data, text=report.render(data, problems=problems, samplers=samplers, seeds=args.seeds,
@@ -483,6 +490,20 @@ def main() -> int:
                           command=command, note=args.docs_note, problems=problems, samplers=samplers, seeds=args.seeds)
         print(f"wrote the 'Sampler quality' section of {path}")
     return 0
+
+
+def _yahpo_capped(data: dict[str, Any], problems: list[str], samplers: list[str], seeds: int, budget: int) -> str:
+    """Per sampler: runs whose best value reached the clip at the best real run (yahpo_problems.value_of)."""
+    if not problems:
+        return ""
+    cells = []
+    for s in samplers:
+        runs = [r for p in problems for k in range(seeds)
+                if (r := data["runs"].get(run_key(p, s, k))) and not r.get("error") and r.get("best")]
+        hit = sum(1 for r in runs if r["best"][min(budget, len(r["best"])) - 1] <= bp.yp.best_possible(r["problem"]) + 1e-12)
+        cells.append(f"`{s}` {hit}/{len(runs)}")
+    return ("Runs whose best value reached the best real run in YAHPO's statistics file (where the target is "
+            f"clipped; the surrogate predicted that or better) within {budget} trials: " + ", ".join(cells) + ".")
 
 
 def _run_args(argv: list[str]) -> list[str]:

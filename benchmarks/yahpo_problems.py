@@ -136,6 +136,13 @@ def target_range(scenario: Scenario, instance: str) -> tuple[float, float]:
             statistic(scenario.name, instance, scenario.target, "max"))
 
 
+def best_possible(name: str) -> float:
+    """The value at the clip on the good side: the best real run in YAHPO's statistics file."""
+    scenario, instance = parts(name)
+    lo, hi = target_range(scenario, instance)
+    return 1.0 - min(1.0, hi) if scenario.maximise else max(0.0, lo)
+
+
 # -- the instance rule (see the module docstring) -------------------------------------------------------
 SEEN = {"xgb": ("16", "1501", "41143", "1487")}
 EXCLUDED = {"xgb": ("1461", "1590", "12", "40499", "40923")}  # data README; the earlier --check-yahpo screen

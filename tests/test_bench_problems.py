@@ -326,6 +326,7 @@ def test_yahpo_declared_split_is_the_rule_on_yahpos_statistics_file() -> None:
         scenario, instance = yp.parts(name)
         lo, hi = yp.target_range(scenario, instance)
         assert 0.0 <= lo < hi <= 1.0 and bp.get_problem(name).group == "yahpo"
+        assert yp.best_possible(name) == pytest.approx(1 - hi if scenario.maximise else lo)
         if scenario.name == "rbv2_xgboost":
             assert instance not in ("1461", "1590")  # the data README's broken surrogates
 
