@@ -338,6 +338,7 @@ def _parse() -> argparse.Namespace:
     ap.add_argument("--merge", default="", help="comma list of results files (e.g. from runs split across machines "
                     "or cores with --out) whose runs and references are copied into --out first; newer runs win")
     ap.add_argument("--per-problem", action="store_true", help="also print a table per problem")
+    ap.add_argument("--by-scenario", action="store_true", help="also print the YAHPO problems' scores per scenario")
     ap.add_argument("--write-docs", action="store_true", help="replace the 'Sampler quality' section of docs/benchmarks.md")
     ap.add_argument("--docs-note", default="", help="a sentence put at the top of the docs section (e.g. 'partial run')")
     ap.add_argument("--list", action="store_true", help="list problems and samplers with their availability")
@@ -480,6 +481,8 @@ def main() -> int:
     text = report.render(data, problems=problems, samplers=samplers, seeds=args.seeds, budgets=BUDGETS,
                          missing=missing, per_problem=args.per_problem, splits=splits)
     print(text)
+    if args.by_scenario:
+        print("\n" + _yahpo_by_scenario(data, problems, samplers, args.seeds))
     capped = _yahpo_capped(data, [p for p in problems if p.startswith("yahpo_")], samplers, args.seeds, cap)
     if capped:
         print("\n" + capped)
@@ -490,6 +493,28 @@ def main() -> int:
                           command=command, note=args.docs_note, problems=problems, samplers=samplers, seeds=args.seeds)
         print(f"wrote the 'Sampler quality' section of {path}")
     return 0
+
+
+def _yahpo_by_scenario(data: dict[str, Any], problems: list[str], samplers: list[str], seeds: int) -> str:
+    """One line per YAHPO scenario and sampler: regret ± se and the paired difference to the reference TPE."""
+    dupes = report.same_as_auto(data, problems, samplers, seeds, max(BUDGETS))
+    shown = [s for s in samplers if s not in dupes]
+    ref = next((r for r in report.REFERENCES if r in shown), None)
+    lines = ["| scenario | sampler | " + " | ".join(f"regret@{b}" for b in (25, 50))
+             + "".join(f" | vs {ref} @{b}" for b in (25, 50) if ref) + " |", "|---|---|---|---|" + "---|---|" * bool(ref)]
+    for sc in bp.yp.SCENARIOS.values():
+        mine = [p for p in problems if p.startswith("yahpo_") and bp.yp.parts(p)[0] is sc]
+        if not mine:
+            continue
+        scores = report.Scores(data, mine, shown, seeds, (25, 50))
+        for g in scores.groups:
+            for s in shown:
+                cells = [report._pm(scores.group_mean(scores.regret, g, b, s), scores.group_se(g, b, s)) for b in (25, 50)]
+                for b in (25, 50) if ref else ():
+                    v = scores.versus(g, b, s, ref) if ref and s != ref else None
+                    cells.append("-" if v is None else f"{v[0]:.2f}x ({v[1]:+.3f} ± {v[2]:.3f}, {report.verdict(v[1], v[2])})")
+                lines.append(f"| {sc.name} ({len(mine)}) | {s} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _yahpo_capped(data: dict[str, Any], problems: list[str], samplers: list[str], seeds: int, budget: int) -> str:
@@ -514,7 +539,7 @@ def _run_args(argv: list[str]) -> list[str]:
             skip = False
         elif a == "--docs-note":
             skip = True
-        elif a.split("=")[0] not in ("--docs-note", "--write-docs", "--report-only", "--per-problem"):
+        elif a.split("=")[0] not in ("--docs-note", "--write-docs", "--report-only", "--per-problem", "--by-scenario"):
             out.append(a)
     return out
 
