@@ -95,7 +95,7 @@ def test_global_step_and_a_pruned_run_stops() -> None:
     t = study.trials[0]
     assert t.state == hd.TrialState.PRUNED
     assert sorted(t.intermediate_values) == [3, 6]  # 48 examples / 16: 3 steps an epoch; pruned at step 6
-    assert trainers[0].current_epoch == 2 < 10  # stopped after the second of ten epochs
+    assert trainers[0].current_epoch == 2  # stopped after the second of ten epochs (max_epochs=10)
 
 
 def test_bad_input() -> None:

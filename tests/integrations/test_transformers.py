@@ -18,9 +18,10 @@ TRAIN, EVAL = LMDataset(64, seed=0), LMDataset(16, seed=1)
 
 
 def make_args(tmp_path: Path, **kw: Any) -> TrainingArguments:
-    base = dict(output_dir=str(tmp_path / "out"), per_device_train_batch_size=16, per_device_eval_batch_size=16,
-                num_train_epochs=3, learning_rate=1e-2, eval_strategy="epoch", save_strategy="no", report_to=[],
-                logging_strategy="no", disable_tqdm=True, use_cpu=True, seed=0)
+    base: dict[str, Any] = {
+        "output_dir": str(tmp_path / "out"), "per_device_train_batch_size": 16, "per_device_eval_batch_size": 16,
+        "num_train_epochs": 3, "learning_rate": 1e-2, "eval_strategy": "epoch", "save_strategy": "no",
+        "report_to": [], "logging_strategy": "no", "disable_tqdm": True, "use_cpu": True, "seed": 0}
     base.update(kw)
     return TrainingArguments(**base)
 

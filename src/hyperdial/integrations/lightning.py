@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from types import ModuleType
 from typing import Any
@@ -28,9 +27,11 @@ _log = logging.getLogger("hyperdial.integrations.lightning")
 
 def _lightning() -> ModuleType:
     try:
-        return importlib.import_module("lightning.pytorch")
+        import lightning.pytorch
+
+        return lightning.pytorch
     except ImportError:
-        # the standalone package of Lightning 2.x (and 1.x), where the unified one is absent
+        # the standalone package of Lightning 2.x, where the unified `lightning` one is absent
         return optional_import("pytorch_lightning", extra="lightning", purpose="hyperdial.integrations.lightning")
 
 
@@ -39,7 +40,7 @@ pl = _lightning()
 STEP_UNITS = ("epoch", "global_step")
 
 
-class PruningCallback(pl.Callback):  # type: ignore[misc,name-defined]
+class PruningCallback(pl.Callback):  # type: ignore[name-defined]
     """Report `monitor` at the end of every validation run; when the pruner says so, stop training.
 
     `step`: "epoch" (the default: epochs trained so far, `current_epoch + 1`, so the first report is at

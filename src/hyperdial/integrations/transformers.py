@@ -44,8 +44,8 @@ from hyperdial.exceptions import TrialPruned, invalid
 from hyperdial.space import Distribution
 
 _transformers = optional_import("transformers", extra="transformers", purpose="hyperdial.integrations.transformers")
-from transformers import TrainerCallback  # noqa: E402
-from transformers.trainer_utils import BestRun, default_compute_objective  # noqa: E402
+from transformers import TrainerCallback
+from transformers.trainer_utils import BestRun, default_compute_objective
 
 __all__ = ["HyperdialCallback", "default_hp_space", "hyperparameter_search", "lora_model_init"]
 
@@ -57,7 +57,7 @@ _OPTIMIZE_KWARGS = ("timeout", "n_jobs", "catch", "callbacks", "show_progress_ba
                     "defaults_first")
 
 
-class HyperdialCallback(TrainerCallback):  # type: ignore[misc]
+class HyperdialCallback(TrainerCallback):
     """Report an evaluation metric to a hyperdial trial at every evaluation; stop the run when pruned.
 
     `metric`: a key of the evaluation metrics ("eval_loss"; "loss" finds "eval_loss" as Transformers'
@@ -182,7 +182,8 @@ def lora_model_init(base_model_init: Callable[..., Any], *, target_modules: Sequ
         base = _call_with_trial(base_model_init, trial, "base_model_init")
         config = dict(lora_kwargs)
         config.update({k: v for k, v in _params_of(trial).items() if k in fields})
-        lora = peft.LoraConfig(task_type=task_type, target_modules=target_modules, **config)
+        modules = [target_modules] if isinstance(target_modules, str) else target_modules
+        lora = peft.LoraConfig(task_type=task_type, target_modules=None if modules is None else list(modules), **config)
         with warnings.catch_warnings():
             # PEFT <= 0.21 reads Transformers 5's deprecated `is_gradient_checkpointing`: their warning, not
             # the user's to act on
@@ -220,7 +221,7 @@ def _cast(old: Any, value: Any) -> Any:
     if isinstance(old, bool):
         return bool(value)
     if isinstance(old, numbers.Integral) and isinstance(value, numbers.Real) and float(value).is_integer():
-        return int(value)
+        return int(float(value))
     if isinstance(old, float) and isinstance(value, numbers.Real):
         return float(value)
     return value
@@ -367,11 +368,10 @@ def hyperparameter_search(
         hp_space, preset = None, hp_space
     if preset is not None and hp_space is not None:
         raise invalid("hp_space", "must be None when `preset` is given", hp_space)
-    if hp_space is not None and not callable(hp_space):
-        if not isinstance(hp_space, Mapping) or not hp_space or not all(
-                isinstance(k, str) and isinstance(v, Distribution) for k, v in hp_space.items()):
-            raise invalid("hp_space", "must be a function trial -> dict, a non-empty dict of hd.Float/Int/"
-                          "Categorical, or a Preset", hp_space)
+    if hp_space is not None and not callable(hp_space) and (not isinstance(hp_space, Mapping) or not hp_space or not all(
+            isinstance(k, str) and isinstance(v, Distribution) for k, v in hp_space.items())):
+        raise invalid("hp_space", "must be a function trial -> dict, a non-empty dict of hd.Float/Int/"
+                      "Categorical, or a Preset", hp_space)
     directions = list(direction) if isinstance(direction, (list, tuple)) else [direction]
     for d in directions:
         rules.check("direction", d, rules.OneOf("minimize", "maximize"))
