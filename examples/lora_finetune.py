@@ -10,7 +10,7 @@ learn the dialect; hyperdial tunes `learning_rate`, `num_train_epochs` and `r` f
 `HyperdialCallback`.
 
     python examples/lora_finetune.py                  # --size tiny: a CPU, a few minutes
-    python examples/lora_finetune.py --size gpu       # the GPU check: a 30M model, 16 trials, one per GPU
+    python examples/lora_finetune.py --size gpu       # the GPU check: a 34M model, 16 trials, one per GPU
 
 Prints the trials, the importance of each parameter (`study.importance()`), what tuning gained over the
 defaults (`preset.gain(study)`) and the best trial. `--storage sqlite:///lora.db` keeps the study.
@@ -101,10 +101,10 @@ class Size:
 
 
 SIZES = {
-    # ~40k parameters; a trial is 10-150 s of CPU
+    # 35k parameters; a trial is 1-5 s of CPU
     "tiny": Size(hidden=32, layers=2, heads=4, seq_len=32, n_train=128, n_eval=32, pretrain_steps=250, batch=8,
                  n_trials=20, gpu=False),
-    # ~30M parameters (INFRA.md: ~40 ms a step at batch 32 x 256 tokens on an H100): <= 30 s a trial
+    # 34M parameters (INFRA.md: ~40 ms a step at batch 32 x 256 tokens on an H100): <= 30 s a trial
     "gpu": Size(hidden=512, layers=8, heads=8, seq_len=256, n_train=2048, n_eval=128, pretrain_steps=300, batch=32,
                 n_trials=16, gpu=True),
 }

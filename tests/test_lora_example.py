@@ -24,6 +24,7 @@ def load_example() -> Any:
     return module
 
 
+@pytest.mark.timeout(1200)  # a minute on a quiet 2-core machine; generous for a loaded one
 def test_tiny_lora_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     example = load_example()
     study = example.main(["--size", "tiny", "--workdir", str(tmp_path), "--storage", f"sqlite:///{tmp_path}/s.db"])
