@@ -97,16 +97,17 @@ class Size:
     pretrain_steps: int
     batch: int
     n_trials: int
-    gpu: bool
+    gpu: bool             # train on CUDA in bf16
+    gpus_per_trial: int   # > 0: each trial in its own process with its own GPU(s)
 
 
 SIZES = {
     # 35k parameters; a trial is 1-5 s of CPU
     "tiny": Size(hidden=32, layers=2, heads=4, seq_len=32, n_train=128, n_eval=32, pretrain_steps=250, batch=8,
-                 n_trials=20, gpu=False),
+                 n_trials=20, gpu=False, gpus_per_trial=0),
     # 34M parameters (INFRA.md: ~40 ms a step at batch 32 x 256 tokens on an H100): <= 30 s a trial
     "gpu": Size(hidden=512, layers=8, heads=8, seq_len=256, n_train=2048, n_eval=128, pretrain_steps=300, batch=32,
-                n_trials=16, gpu=True),
+                n_trials=16, gpu=True, gpus_per_trial=1),
 }
 
 
@@ -208,7 +209,7 @@ def run(args: argparse.Namespace) -> hd.Study:
         sys.exit("--size gpu needs an NVIDIA GPU (none visible: CUDA_VISIBLE_DEVICES / nvidia-smi)")
     workdir = args.workdir or tempfile.mkdtemp(prefix="hd-lora-")
     storage = args.storage
-    if storage is None and size.gpu:  # trials in other processes share the study through a file
+    if storage is None and size.gpus_per_trial:  # trials in other processes share the study through a file
         storage = f"sqlite:///{os.path.join(workdir, 'study.db')}"
     setup = Setup(size=size, base_dir=os.path.join(workdir, "base"), out_dir=os.path.join(workdir, "runs"),
                   seed=args.seed)
@@ -222,7 +223,7 @@ def run(args: argparse.Namespace) -> hd.Study:
                             pruner=hd.pruners.ASHA(min_resource=1, reduction_factor=3), load_if_exists=True,
                             study_name=f"lora-{args.size}")
     n_trials = args.n_trials or size.n_trials
-    run_on = {"executor": "process", "gpus_per_trial": 1} if size.gpu else {}
+    run_on = {"executor": "process", "gpus_per_trial": size.gpus_per_trial} if size.gpus_per_trial else {}
     preset.tune(functools.partial(train_trial, setup=setup), n_trials=n_trials, study=study,
                 show_progress_bar=False, **run_on)
     report(study, preset, time.perf_counter() - start)
