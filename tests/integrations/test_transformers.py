@@ -212,3 +212,18 @@ def test_bad_input(tmp_path: Path) -> None:
     assert study.trials[0].state == hd.TrialState.FAIL
     reason = study.trials[0].system_attrs["fail_reason"]
     assert "`metric` must be one of the evaluation metrics" in reason and "metric='eval_accuracy'" in reason
+
+
+def test_several_objectives_return_the_pareto_front(tmp_path: Path) -> None:
+    trainer = Trainer(model_init=tiny_llama, args=make_args(tmp_path, num_train_epochs=1), train_dataset=TRAIN,
+                      eval_dataset=EVAL)
+    runs = hyperparameter_search(trainer, {"learning_rate": hd.Float(1e-4, 1e-2, log=True)}, n_trials=3,
+                                 direction=["minimize", "maximize"],
+                                 compute_objective=lambda m: (m["eval_loss"], m["eval_runtime"]))
+    assert isinstance(runs, list) and runs and all(isinstance(r, BestRun) for r in runs)
+    study = runs[0].run_summary
+    assert {r.run_id for r in runs} == {str(t.number) for t in study.best_trials}
+    for r in runs:
+        t = study.trials[int(r.run_id)]
+        assert r.objective == list(t.values) and r.hyperparameters == t.params
+        assert t.intermediate_values[4] == pytest.approx(t.values)  # both objectives reported at the evaluation
