@@ -34,12 +34,14 @@ class Recorder(TrainerCallback):
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, **kw: Any) -> None:
         run = {"learning_rate": args.learning_rate, "num_train_epochs": args.num_train_epochs,
-               "batch": state.train_batch_size, "output_dir": args.output_dir, "evals": []}
+               "batch": state.train_batch_size, "output_dir": args.output_dir, "evals": [],
+               "warmup_steps": args.warmup_steps, "weight_decay": args.weight_decay}
         if hasattr(model, "peft_config"):
             q = model.base_model.model.model.layers[0].self_attn.q_proj
             run["rank"] = q.lora_A["default"].weight.shape[0]
             run["config_r"] = model.peft_config["default"].r
             run["alpha"] = model.peft_config["default"].lora_alpha
+            run["dropout"] = model.peft_config["default"].lora_dropout
         self.runs.append(run)
 
     def on_evaluate(self, args: Any, state: Any, control: Any, metrics: Any = None, **kw: Any) -> None:
@@ -151,6 +153,21 @@ def test_lora_preset_reaches_the_lora_config(tmp_path: Path) -> None:
         assert run["learning_rate"] == t.params["learning_rate"]
     assert len({t.params["r"] for t in study.trials}) > 1
     assert best.objective == study.best_value
+
+
+def test_the_whole_lora_preset_is_applied(tmp_path: Path) -> None:
+    recorder = Recorder()
+    preset = hd.presets.lora_finetune()
+    trainer = Trainer(model_init=lora_model_init(tiny_llama, target_modules=["q_proj"]), args=make_args(tmp_path),
+                      train_dataset=TRAIN, eval_dataset=EVAL, callbacks=[recorder])
+    hyperparameter_search(trainer, preset, n_trials=1)  # the defaults
+    run, d = recorder.runs[0], preset.defaults
+    assert (run["learning_rate"], run["num_train_epochs"], run["batch"]) == \
+        (d["learning_rate"], d["num_train_epochs"], d["per_device_train_batch_size"])
+    assert (run["rank"], run["alpha"], run["dropout"]) == (d["r"], d["lora_alpha"], d["lora_dropout"])
+    assert run["weight_decay"] == d["weight_decay"]
+    assert run["warmup_steps"] == d["warmup_ratio"] == 0.03  # Transformers 5: a fraction of the steps, not cut to 0
+    assert trainer.args.warmup_steps == 0  # restored
 
 
 def test_pruned_trials_in_a_search_are_recorded_pruned(tmp_path: Path) -> None:
