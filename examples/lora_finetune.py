@@ -239,12 +239,15 @@ def report(study: hd.Study, preset: Any, seconds: float) -> None:
         print(f"{t.number:>5}  {t.state.name:<8} {p['learning_rate']:>13.2e} {p['num_train_epochs']:>6} "
               f"{p['r']:>3}  {t.user_attrs.get('eval_loss_before', math.nan):>6.3f}  {curve}")
     print("\nparameter importance (study.importance(), PED-ANOVA):")
-    for rank, (name, share) in enumerate(study.importance().items(), 1):
-        print(f"  {rank}. {name:<18} {share:.3f}")
+    try:
+        for rank, (name, share) in enumerate(study.importance().items(), 1):
+            print(f"  {rank}. {name:<18} {share:.3f}")
+    except hd.importance.NotEnoughTrials as exc:  # fewer than 2 trials ran to the end
+        print(f"  {exc}")
     gain = preset.gain(study)
     print(f"\npreset gain: defaults (trial {gain['default_trial']}) eval loss {gain['default_value']:.3f}, "
-          f"best (trial {gain['best_trial']}) {gain['best_value']:.3f}: {gain['absolute']:.3f} lower "
-          f"({100 * gain['relative']:.0f}%)")
+          f"best (trial {gain['best_trial']}) {gain['best_value']:.3f}: {gain['absolute']:.3f} lower"
+          + (f" ({100 * gain['relative']:.0f}%)" if gain["relative"] is not None else ""))
     best = study.best_trial
     print(f"best trial {best.number}: eval loss {best.value:.3f} with {best.params}")
 
