@@ -1,7 +1,8 @@
 """Presets: established search spaces and defaults per model family, each with its sources.
 
 Each function returns a `Preset` (name, version, space, defaults, priority, sources).
-`preset.tune(objective, n_trials=...)` runs the defaults first, then the space.
+`preset.tune(objective, n_trials=...)` runs the defaults first, then the space (`staged=True`: the most
+impactful parameters first, `hd.samplers.Staged`).
 
 >>> import hyperdial as hd
 >>> p = hd.presets.lora_finetune()

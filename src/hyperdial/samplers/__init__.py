@@ -5,7 +5,8 @@
 (Gaussian-process BO), `CMAES` (evolution strategy for numeric spaces), `NSGA2`
 (multi-objective genetic algorithm), `MultiFidelity` (wraps one of them so that, with a
 pruner, it models the largest budget with enough observations: BOHB-style; `budget_view`), `PerBracket`
-(wraps one so that, under a Hyperband pruner, it models each bracket apart, as Optuna's TPE does).
+(wraps one so that, under a Hyperband pruner, it models each bracket apart, as Optuna's TPE does),
+`Staged` (wraps one to tune the most impactful parameters first, the rest held at their defaults).
 """
 
 from hyperdial.samplers.auto import Auto
@@ -18,10 +19,11 @@ from hyperdial.samplers.grid import Grid
 from hyperdial.samplers.nsga2 import NSGA2
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
+from hyperdial.samplers.staged import Stage, Staged, default_stages
 from hyperdial.samplers.tpe import TPE
 
 __all__ = [
     "CMAES", "GP", "NSGA2", "QMC", "TPE", "Auto", "Budget", "BudgetView", "Grid", "MultiFidelity", "PerBracket",
-    "Random", "Sampler", "budget_view",
+    "Random", "Sampler", "Stage", "Staged", "budget_view", "default_stages",
 ]
 
