@@ -199,7 +199,8 @@ def train_trial(config: dict[str, Any], trial: hd.Trial, setup: Setup) -> float:
 
 # -- the study ------------------------------------------------------------------------------------------
 
-def build_sampler(args: argparse.Namespace) -> Any:
+def build_sampler(args: argparse.Namespace, preset: Any) -> Any:
+    # staged tuning (hd.samplers.Staged(base, priority=preset.priority, defaults=preset.defaults)) goes here
     return hd.samplers.TPE(seed=args.seed)
 
 
@@ -219,7 +220,7 @@ def run(args: argparse.Namespace) -> hd.Study:
     print(f"pretraining the base model on the verb-second language ({size.pretrain_steps} steps)...")
     print(f"base model: final training loss {pretrain_base(setup):.3f}")
     preset = hd.presets.lora_finetune().only(["learning_rate", "num_train_epochs", "r"])
-    study = hd.create_study(storage=storage, sampler=build_sampler(args),
+    study = hd.create_study(storage=storage, sampler=build_sampler(args, preset),
                             pruner=hd.pruners.ASHA(min_resource=1, reduction_factor=3), load_if_exists=True,
                             study_name=f"lora-{args.size}")
     n_trials = args.n_trials or size.n_trials
