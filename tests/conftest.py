@@ -37,6 +37,15 @@ SLOW_MODULES = {
     "test_cli_worker.py", "test_default_jobs.py", "test_executors.py", "test_liveness.py", "test_multiprocess.py",
     "test_readme.py", "test_sweeps_processes.py", "test_sweeps_run.py",
 }
+# `torch` for the tests (and doctests) that need torch and the frameworks on it (Transformers, PEFT,
+# Lightning): CI runs them in their own venv, on the one Python with torch's CPU wheel on the machine, and
+# deselects them elsewhere (-m "not torch"). Where torch is not installed, ../conftest.py leaves these files
+# uncollected (they cannot be imported), unless the run asks for them (-m torch).
+TORCH_FILES = {
+    "tests/integrations/test_transformers.py", "tests/integrations/test_lightning.py", "tests/test_lora_example.py",
+    "src/hyperdial/integrations/transformers.py", "src/hyperdial/integrations/lightning.py",
+}
+_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -57,6 +66,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
         if item.path.name in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+        if item.path.is_relative_to(_ROOT) and item.path.relative_to(_ROOT).as_posix() in TORCH_FILES:
+            item.add_marker(pytest.mark.torch)
 
 
 @pytest.fixture(autouse=True)
