@@ -23,7 +23,7 @@ import hyperdial as hd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "benchmarks"))
 
-from terminator_peer import optuna_estimate  # noqa: E402
+from terminator_peer import optuna_estimate
 
 
 def make_study(noise_sd: float, n: int, seed: int = 0) -> hd.Study:
