@@ -6,6 +6,7 @@
 (multi-objective genetic algorithm), `MultiFidelity` (wraps one of them so that, with a
 pruner, it models the largest budget with enough observations: BOHB-style; `budget_view`), `PerBracket`
 (wraps one so that, under a Hyperband pruner, it models each bracket apart, as Optuna's TPE does).
+`Prior` is a belief about the optimum that GP, TPE and Auto take as `prior=` (piBO).
 """
 
 from hyperdial.samplers.auto import Auto
@@ -16,12 +17,13 @@ from hyperdial.samplers.fidelity import Budget, BudgetView, MultiFidelity, budge
 from hyperdial.samplers.gp import GP
 from hyperdial.samplers.grid import Grid
 from hyperdial.samplers.nsga2 import NSGA2
+from hyperdial.samplers.prior import Prior
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 from hyperdial.samplers.tpe import TPE
 
 __all__ = [
     "CMAES", "GP", "NSGA2", "QMC", "TPE", "Auto", "Budget", "BudgetView", "Grid", "MultiFidelity", "PerBracket",
-    "Random", "Sampler", "budget_view",
+    "Prior", "Random", "Sampler", "budget_view",
 ]
 
