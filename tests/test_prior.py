@@ -117,3 +117,34 @@ def test_a_belief_outside_the_space_names_the_parameter(cls: type) -> None:
     study = hd.create_study(sampler=cls(seed=0, n_startup_trials=2, prior=Prior(center={"x": 5.0})))
     with pytest.raises(hd.InvalidParameterError, match=r"prior.center\['x'\].*5.0"):
         study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=4, show_progress_bar=False)
+
+
+# -- presets --------------------------------------------------------------------------------
+def test_preset_prior_is_its_defaults() -> None:
+    preset = hd.presets.svm(n_features=10)
+    prior = preset.prior(width=0.1, beta=5.0)
+    assert prior.center == dict(preset.defaults)
+    assert (prior.width, prior.beta) == (0.1, 5.0)
+
+
+def test_tune_with_prior_hands_the_defaults_to_auto() -> None:
+    # The wiring; what the prior does to Auto's proposals is test_auto_hands_the_prior_to_gp and
+    # test_prior_pulls_early_proposals_toward_the_centre (seeded, so they cannot flake).
+    preset = hd.presets.svm(n_features=10)
+    with_prior = preset.tune(lambda c: 0.5, n_trials=2, prior=True, show_progress_bar=False)
+    plain = preset.tune(lambda c: 0.5, n_trials=2, show_progress_bar=False)
+    assert isinstance(with_prior.sampler, hd.samplers.Auto) and with_prior.sampler.prior is not None
+    assert with_prior.sampler.prior.center == dict(preset.defaults)
+    assert getattr(plain.sampler, "prior", None) is None
+    assert with_prior.trials[0].params == dict(preset.defaults)  # still the defaults first
+
+
+def test_tune_prior_needs_a_sampler_with_a_prior() -> None:
+    preset = hd.presets.svm()
+    with pytest.raises(hd.InvalidParameterError, match="`prior`.*prior=preset.prior"):
+        preset.tune(lambda c: 0.0, n_trials=1, prior=True, study=hd.create_study(sampler=hd.samplers.TPE()))
+    with pytest.raises(hd.InvalidParameterError, match="`prior`"):
+        preset.tune(lambda c: 0.0, n_trials=1, prior="yes")  # type: ignore[arg-type]
+    study = hd.create_study(sampler=hd.samplers.TPE(prior=preset.prior()))
+    preset.tune(lambda c: 0.0, n_trials=2, prior=True, study=study, show_progress_bar=False)
+    assert len(study.trials) == 2
