@@ -9,6 +9,7 @@ import pytest
 
 import hyperdial as hd
 from hyperdial.samplers.prior import Prior
+from hyperdial.testing import samplers as conformance
 
 SPACE = {"x": hd.Float(0.0, 1.0), "lr": hd.Float(1e-5, 1e-1, log=True), "k": hd.Int(1, 64),
          "act": hd.Categorical(["relu", "tanh", "gelu"])}
@@ -93,6 +94,18 @@ def test_log_pdf_and_sample() -> None:
     assert abs(np.mean(cells[:, 1] == 1) - 0.5) < 0.03
     assert abs(np.mean(u[:, 2]) - 0.5) < 0.02  # unnamed: flat
     assert Prior(center={"other": 1}).term({"x": hd.Float(0, 1)}) is None
+
+
+# Every parameter name the conformance suite uses, each believed at a value inside all of its ranges
+# there (a single-valued parameter is skipped, so "c" = "adam" does not clash with Categorical(["only"])).
+CONFORMANCE_BELIEF = {"f": 0.5, "flog": 1e-3, "fstep": 0.5, "i": 3, "ilog": 32, "istep": 64, "c": "adam",
+                      "kind": "tree", "alpha": 1e-2, "depth": 4, "lr": 0.1, "x": 0.5, "y": 0.5}
+
+
+@pytest.mark.parametrize("check", conformance.CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [hd.samplers.GP, hd.samplers.TPE, hd.samplers.Auto])
+def test_samplers_with_a_prior_pass_the_conformance_suite(cls: type, check: object) -> None:
+    check(lambda seed: cls(seed=seed, prior=Prior(center=CONFORMANCE_BELIEF)))  # type: ignore[operator]
 
 
 # -- bad input ----------------------------------------------------------------------------
