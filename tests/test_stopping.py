@@ -163,6 +163,12 @@ def test_report_cv_scores_persists_in_sqlite(tmp_path: Path) -> None:
     assert loaded.trials[1].system_attrs[hd.stopping.CV_SCORES] == [0.1, 0.2, 0.3]
 
 
+def test_report_cv_scores_on_a_fixed_trial_checks_and_records_nothing() -> None:
+    hd.stopping.report_cv_scores(hd.FixedTrial({"x": 1.0}), [0.1, 0.2])
+    with pytest.raises(hd.InvalidParameterError, match="`scores`"):
+        hd.stopping.report_cv_scores(hd.FixedTrial({"x": 1.0}), [0.1])
+
+
 def test_beta_matches_optuna() -> None:
     from optuna.terminator.improvement.evaluator import _get_beta
 

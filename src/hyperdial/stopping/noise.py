@@ -52,7 +52,8 @@ def report_cv_scores(trial: Any, scores: Sequence[float]) -> None:
     """Record a trial's cross-validation fold scores (at least two), for `RegretBound`'s noise.
 
     Call it in the objective with the scores whose mean the objective returns (the same scale
-    and sign: the noise is compared with the regret in objective units).
+    and sign: the noise is compared with the regret in objective units). With an `hd.FixedTrial`
+    (no study) the scores are checked and not recorded.
 
     >>> import hyperdial as hd
     >>> study = hd.create_study()
@@ -65,6 +66,11 @@ def report_cv_scores(trial: Any, scores: Sequence[float]) -> None:
     >>> len(study.trials[0].system_attrs[CV_SCORES])
     3
     """
+    from hyperdial.trial import FixedTrial
+
+    values = _scores(scores)
+    if isinstance(trial, FixedTrial):  # an objective run outside a study: nothing to record the scores in
+        return
     if not hasattr(trial, "set_system_attr"):
         raise invalid("trial", "must be the hd.Trial the objective received", type(trial).__name__)
-    trial.set_system_attr(CV_SCORES, _scores(scores))
+    trial.set_system_attr(CV_SCORES, values)
