@@ -18,9 +18,10 @@ the value. Groups:
   accuracy (R^2 for diabetes), split into TUNING and REPORTING halves declared in
   `sklearn_problems.py`. Optimum unknown. (`svc_cancer` and `hgb_digits` are the two
   problems of the first version, unchanged.)
-- `yahpo`: YAHPO Gym's rbv2_xgboost surrogate (conditional on the booster) on a few
-  OpenML tasks, at full fidelity (trainsize 1, repl 10). Value = 1 - accuracy, the
-  accuracy clipped to [0, 1]. Runs in its own venv through `yahpo_server.py`.
+- `yahpo`: YAHPO Gym surrogates at full fidelity: rbv2_xgboost (conditional on the
+  booster), rbv2_rpart and iaml_glmnet on OpenML tasks chosen by a rule and split into
+  TUNING and REPORTING halves, both declared in `yahpo_problems.py`. Value 1 - accuracy
+  (mmce for glmnet), clipped to [0, 1]. Runs in its own venv through `yahpo_server.py`.
 
 Problems are built by name inside each worker process (`get_problem`); nothing
 here is pickled.
@@ -46,11 +47,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sklearn_problems as sp
+import yahpo_problems as yp
 
 HERE = Path(__file__).resolve().parent
 YAHPO_SERVER = HERE / "yahpo_server.py"
 YAHPO_VENV = Path(os.environ.get("YAHPO_VENV", HERE / ".venv-yahpo"))
-YAHPO_DATA = Path(os.environ.get("YAHPO_DATA", HERE.parent.parent / "shared" / "benchdata" / "yahpo"))
+YAHPO_DATA = yp.DATA
 
 Params = dict[str, Any]
 
@@ -238,11 +240,7 @@ def _sklearn(name: str) -> Problem:
 
 
 # -- YAHPO Gym (separate venv, JSON lines over a pipe) ---------------------------------
-# OpenML tasks whose surrogate stays in a believable range (`python benchmarks/samplers.py --check-yahpo`):
-# best of 1,000 random configurations below 0.999 accuracy and the smallest logloss in YAHPO's own statistics
-# above 0.05. 40499, 1461, 1590 and 40923 fail (surrogate accuracy 1.0, logloss about 0 or below), 12 is borderline.
-YAHPO_INSTANCES = ("16", "1501", "41143", "1487")
-YAHPO_CANDIDATES = ("16", "1501", "41143", "1487", "12", "40499", "1461", "1590", "40923")
+# The scenarios, their spaces and the instance rule with its tuning/reporting split: yahpo_problems.py.
 
 
 def yahpo_python() -> Path:
@@ -252,8 +250,9 @@ def yahpo_python() -> Path:
 def _yahpo_missing() -> str | None:
     if not yahpo_python().exists():
         return f"no YAHPO venv at {YAHPO_VENV} (run: bash benchmarks/setup_yahpo.sh)"
-    if not (YAHPO_DATA / "rbv2_xgboost").is_dir():
-        return f"no YAHPO surrogate data at {YAHPO_DATA} (set YAHPO_DATA)"
+    absent = [sc.name for sc in yp.SCENARIOS.values() if not (YAHPO_DATA / sc.name).is_dir()]
+    if absent:
+        return f"no YAHPO surrogate data for {', '.join(absent)} at {YAHPO_DATA} (set YAHPO_DATA)"
     return None
 
 
@@ -315,19 +314,6 @@ class YahpoClient:
 _client: YahpoClient | None = None
 
 
-def yahpo_logloss_min(instance: str) -> float:
-    """The smallest logloss YAHPO's statistics file records for an rbv2_xgboost instance."""
-    import csv
-
-    with open(YAHPO_DATA / "global_statistics" / "instance_target_statistics.csv", newline="") as fh:
-        for row in csv.DictReader(fh):
-            if (row["scenario"], row["instance"], row["metric"], row["statistic"]) == (
-                "rbv2_xgboost", instance, "logloss", "min"
-            ):
-                return float(row["value"])
-    raise KeyError(instance)
-
-
 def yahpo_client() -> YahpoClient:
     global _client
     if _client is None:
@@ -336,39 +322,20 @@ def yahpo_client() -> YahpoClient:
     return _client
 
 
-def xgboost_suggest(trial: Any) -> Params:
-    """rbv2_xgboost's space (its config_space.json), booster-dependent, as define-by-run."""
-    booster = trial.suggest_categorical("booster", ["gblinear", "gbtree", "dart"])
-    p: Params = {
-        "booster": booster,
-        "nrounds": trial.suggest_int("nrounds", 7, 2981, log=True),
-        "lambda": trial.suggest_float("lambda", math.exp(-7), math.exp(7), log=True),
-        "alpha": trial.suggest_float("alpha", math.exp(-7), math.exp(7), log=True),
-        "subsample": trial.suggest_float("subsample", 0.1, 1.0),
-        "num.impute.selected.cpo": trial.suggest_categorical("impute", ["impute.mean", "impute.median", "impute.hist"]),
-    }
-    if booster in ("gbtree", "dart"):
-        p["eta"] = trial.suggest_float("eta", math.exp(-7), 1.0, log=True)
-        p["gamma"] = trial.suggest_float("gamma", math.exp(-10), math.exp(2), log=True)
-        p["max_depth"] = trial.suggest_int("max_depth", 1, 15)
-        p["min_child_weight"] = trial.suggest_float("min_child_weight", math.exp(1), math.exp(5), log=True)
-        p["colsample_bytree"] = trial.suggest_float("colsample_bytree", 0.01, 1.0)
-        p["colsample_bylevel"] = trial.suggest_float("colsample_bylevel", 0.01, 1.0)
-    if booster == "dart":
-        p["rate_drop"] = trial.suggest_float("rate_drop", 0.0, 1.0)
-        p["skip_drop"] = trial.suggest_float("skip_drop", 0.0, 1.0)
-    return p
+xgboost_suggest = yp.xgboost_suggest  # the first version's name for it
 
 
-def _xgboost(instance: str) -> Problem:
+def _yahpo(name: str) -> Problem:
+    scenario, instance = yp.parts(name)
+
     def evaluate(params: Params) -> float:
-        config = dict(params, trainsize=1.0, repl=10, task_id=instance)
-        acc = yahpo_client().evaluate("rbv2_xgboost", instance, config)["acc"]
-        return 1.0 - min(1.0, max(0.0, acc))  # a surrogate can predict outside [0, 1]: clip
+        result = yahpo_client().evaluate(scenario.name, instance, yp.config_for(scenario, instance, params))
+        return yp.value_of(scenario, result, yp.target_range(scenario, instance))
 
+    what = f"1 - {scenario.target}" if scenario.maximise else scenario.target
     return Problem(
-        f"yahpo_xgb_{instance}", "yahpo", f"YAHPO rbv2_xgboost, OpenML task {instance}, 1 - acc, full fidelity",
-        xgboost_suggest, evaluate, n_ref=1000, unavailable=_yahpo_missing,
+        name, "yahpo", f"YAHPO {scenario.name} ({scenario.describe}), OpenML task {instance}, {what}, full fidelity",
+        scenario.suggest, evaluate, n_ref=1000, unavailable=_yahpo_missing,
     )
 
 
@@ -382,13 +349,20 @@ def _build() -> dict[str, Callable[[], Problem]]:
             reg[f"bbob_f{fid:02d}_d{dim}"] = partial(_bbob, fid, dim)
     for name in sp.problem_names():  # the real-ML group, with its tuning/reporting split (sklearn_problems.py)
         reg[name] = partial(_sklearn, name)
-    for inst in YAHPO_INSTANCES:
-        reg[f"yahpo_xgb_{inst}"] = partial(_xgboost, inst)
+    for name in yp.SPLITS["yahpo-tuning"] + yp.SPLITS["yahpo-reporting"]:  # with their split (yahpo_problems.py)
+        reg[name] = partial(_yahpo, name)
     return reg
 
 
 PROBLEMS = _build()
 GROUPS = ("synthetic", "bbob", "sklearn", "yahpo")
+# split name -> problems: scikit-learn's (tuning, reporting) and YAHPO's (yahpo-tuning, yahpo-reporting)
+SPLITS: dict[str, list[str]] = {**{k: list(v) for k, v in sp.SPLITS.items()}, **yp.SPLITS}
+
+
+def split_labels() -> dict[str, str]:
+    """problem -> 'tuning' or 'reporting' (the report shows "<group>, <label> split", never pooling the two)."""
+    return {p: split.removeprefix("yahpo-") for split, names in SPLITS.items() for p in names}
 
 
 @cache
@@ -404,13 +378,13 @@ def select_problems(spec: str) -> list[str]:
     for tok in [t.strip() for t in spec.split(",") if t.strip()]:
         if tok == "all":
             wanted.extend(PROBLEMS)
-        elif tok in sp.SPLITS:
-            wanted.extend(sp.SPLITS[tok])
+        elif tok in SPLITS:
+            wanted.extend(SPLITS[tok])
         elif tok in GROUPS:
             wanted.extend(n for n in PROBLEMS if get_problem(n).group == tok)
         elif tok in PROBLEMS:
             wanted.append(tok)
         else:
-            sys.exit(f"unknown problem or group {tok!r}; groups: {', '.join(GROUPS)}; splits: {', '.join(sp.SPLITS)}; "
+            sys.exit(f"unknown problem or group {tok!r}; groups: {', '.join(GROUPS)}; splits: {', '.join(SPLITS)}; "
                      f"problems: {', '.join(PROBLEMS)}")
     return list(dict.fromkeys(wanted))

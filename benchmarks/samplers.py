@@ -25,6 +25,10 @@ Reproduce (see docs/benchmarks.md, "Sampler quality", for the numbers):
     # the real-ML group's tuning / reporting split (sklearn_problems.py; docs/benchmarks.md's headline):
     python benchmarks/samplers.py --problems reporting --samplers hd:Auto,hd:TPE,hd:Random,optuna:TPE-grouped,optuna:TPE \
         --seeds 5 --budget 50 --workers 2 --out benchmarks/results/sklearn-reporting.json
+    # the YAHPO Gym group's tuning / reporting split (yahpo_problems.py; docs/benchmarks.md, "YAHPO Gym scenarios"):
+    python benchmarks/samplers.py --check-yahpo-split       # the instance rule, recomputed from YAHPO's statistics
+    python benchmarks/samplers.py --problems yahpo-reporting --samplers hd:Auto,hd:TPE,hd:GP,hd:Random,optuna:TPE-grouped,optuna:TPE \
+        --seeds 10 --budget 50 --workers 1 --out benchmarks/results/yahpo-reporting.json
     # split over cores (one results file each), then combined into the default file:
     python benchmarks/samplers.py --samplers optuna --workers 1 --out benchmarks/results/a.json
     python benchmarks/samplers.py --samplers hd --workers 1 --out benchmarks/results/b.json
@@ -334,10 +338,14 @@ def _parse() -> argparse.Namespace:
     ap.add_argument("--merge", default="", help="comma list of results files (e.g. from runs split across machines "
                     "or cores with --out) whose runs and references are copied into --out first; newer runs win")
     ap.add_argument("--per-problem", action="store_true", help="also print a table per problem")
+    ap.add_argument("--by-scenario", action="store_true", help="also print the YAHPO problems' scores per scenario")
     ap.add_argument("--write-docs", action="store_true", help="replace the 'Sampler quality' section of docs/benchmarks.md")
     ap.add_argument("--docs-note", default="", help="a sentence put at the top of the docs section (e.g. 'partial run')")
     ap.add_argument("--list", action="store_true", help="list problems and samplers with their availability")
-    ap.add_argument("--check-yahpo", action="store_true", help="the value-range check behind the YAHPO instances chosen")
+    ap.add_argument("--check-yahpo", action="store_true",
+                    help="the YAHPO instances' surrogate ranges under random configurations vs YAHPO's statistics")
+    ap.add_argument("--check-yahpo-split", action="store_true",
+                    help="recompute the YAHPO instance split from YAHPO's statistics file and compare; no runs")
     return ap.parse_args()
 
 
@@ -354,6 +362,7 @@ def _list() -> None:
 
 
 def _check_yahpo(n: int = 1000) -> None:
+    """Each YAHPO instance's surrogate range under random configurations next to its statistics file's range."""
     import numpy as np
 
     import hyperdial as hd
@@ -363,20 +372,38 @@ def _check_yahpo(n: int = 1000) -> None:
         sys.exit(why)
     hd.set_verbosity(logging.ERROR)
     client = bp.yahpo_client()
-    print(f"rbv2_xgboost, {n} random configurations at full fidelity (hyperdial Random, seed {REF_SEED})")
-    print("| task | median acc | best acc | min logloss (sample) | min logloss (YAHPO statistics) | used |")
-    print("|---|---|---|---|---|---|")
-    for inst in bp.YAHPO_CANDIDATES:
+    print(f"{n} random configurations per instance at full fidelity (hyperdial Random, seed {REF_SEED}); target range "
+          "in the sample vs in YAHPO's statistics file (the real runs); share of the sample outside that range")
+    print("| problem | split | target | sample min | median | sample max | statistics min | statistics max | outside |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    labels = bp.split_labels()
+    for name in bp.yp.SPLITS["yahpo-tuning"] + bp.yp.SPLITS["yahpo-reporting"]:
+        scenario, inst = bp.yp.parts(name)
         study = hd.create_study(sampler=hd.samplers.Random(seed=REF_SEED), pruner=hd.pruners.Nop())
-        acc, ll = [], []
+        xs = []
         for _ in range(n):
             trial = study.ask()
-            r = client.evaluate("rbv2_xgboost", inst, dict(bp.xgboost_suggest(trial), trainsize=1.0, repl=10, task_id=inst))
-            acc.append(r["acc"])
-            ll.append(r["logloss"])
-            study.tell(trial, 1 - r["acc"])
-        print(f"| {inst} | {np.median(acc):.4f} | {max(acc):.4f} | {min(ll):.4f} | {bp.yahpo_logloss_min(inst):.4g} | "
-              f"{'yes' if inst in bp.YAHPO_INSTANCES else 'no'} |")
+            r = client.evaluate(scenario.name, inst, bp.yp.config_for(scenario, inst, scenario.suggest(trial)))
+            xs.append(r[scenario.target])
+            study.tell(trial, -r[scenario.target] if scenario.maximise else r[scenario.target])
+        lo = bp.yp.statistic(scenario.name, inst, scenario.target, "min")
+        hi = bp.yp.statistic(scenario.name, inst, scenario.target, "max")
+        arr = np.asarray(xs)
+        print(f"| {name} | {labels[name]} | {scenario.target} | {arr.min():.4f} | {np.median(arr):.4f} | {arr.max():.4f} | "
+              f"{lo:.4f} | {hi:.4f} | {np.mean((arr < lo) | (arr > hi)):.1%} |")
+
+
+def _check_yahpo_split() -> int:
+    """Recompute the YAHPO instances and their split from the statistics file; 1 if the declared ones differ."""
+    yp = bp.yp
+    tuning, reporting = yp.split_instances(yp.read_statistics())
+    for label, got, declared in (("TUNING", tuning, yp.TUNING), ("REPORTING", reporting, yp.REPORTING)):
+        for key in yp.SCENARIOS:
+            print(f"{label:9s} {yp.SCENARIOS[key].name:12s} {','.join(got[key])}")
+        if got != declared:
+            print(f"yahpo_problems.{label} does not follow its rule: declared {declared}", file=sys.stderr)
+            return 1
+    return 0
 
 
 def main() -> int:
@@ -387,6 +414,8 @@ def main() -> int:
     if args.check_yahpo:
         _check_yahpo()
         return 0
+    if args.check_yahpo_split:
+        return _check_yahpo_split()
     if args.quick:
         args.problems = args.problems or QUICK["problems"]
         args.seeds = args.seeds or QUICK["seeds"]
@@ -448,10 +477,15 @@ def main() -> int:
             missing[name] = f"no results in {args.out.name} yet"
     samplers = [name for name in select_samplers(args.samplers) if name in have]
     command = "python benchmarks/samplers.py " + " ".join(shlex.quote(a) for a in _run_args(sys.argv[1:]))
-    splits = {p: split for split, names in bp.sp.SPLITS.items() for p in names}
+    splits = bp.split_labels()
     text = report.render(data, problems=problems, samplers=samplers, seeds=args.seeds, budgets=BUDGETS,
                          missing=missing, per_problem=args.per_problem, splits=splits)
     print(text)
+    if args.by_scenario:
+        print("\n" + _yahpo_by_scenario(data, problems, samplers, args.seeds))
+    capped = _yahpo_capped(data, [p for p in problems if p.startswith("yahpo_")], samplers, args.seeds, cap)
+    if capped:
+        print("\n" + capped)
     if args.write_docs:
         path = HERE.parent / "docs" / "benchmarks.md"
         report.write_docs(path, data, text=report.render(data, problems=problems, samplers=samplers, seeds=args.seeds,
@@ -459,6 +493,42 @@ def main() -> int:
                           command=command, note=args.docs_note, problems=problems, samplers=samplers, seeds=args.seeds)
         print(f"wrote the 'Sampler quality' section of {path}")
     return 0
+
+
+def _yahpo_by_scenario(data: dict[str, Any], problems: list[str], samplers: list[str], seeds: int) -> str:
+    """One line per YAHPO scenario and sampler: regret ± se and the paired difference to the reference TPE."""
+    dupes = report.same_as_auto(data, problems, samplers, seeds, max(BUDGETS))
+    shown = [s for s in samplers if s not in dupes]
+    ref = next((r for r in report.REFERENCES if r in shown), None)
+    lines = ["| scenario | sampler | " + " | ".join(f"regret@{b}" for b in (25, 50))
+             + "".join(f" | vs {ref} @{b}" for b in (25, 50) if ref) + " |", "|---|---|---|---|" + "---|---|" * bool(ref)]
+    for sc in bp.yp.SCENARIOS.values():
+        mine = [p for p in problems if p.startswith("yahpo_") and bp.yp.parts(p)[0] is sc]
+        if not mine:
+            continue
+        scores = report.Scores(data, mine, shown, seeds, (25, 50))
+        for g in scores.groups:
+            for s in shown:
+                cells = [report._pm(scores.group_mean(scores.regret, g, b, s), scores.group_se(g, b, s)) for b in (25, 50)]
+                for b in (25, 50) if ref else ():
+                    v = scores.versus(g, b, s, ref) if ref and s != ref else None
+                    cells.append("-" if v is None else f"{v[0]:.2f}x ({v[1]:+.3f} ± {v[2]:.3f}, {report.verdict(v[1], v[2])})")
+                lines.append(f"| {sc.name} ({len(mine)}) | {s} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _yahpo_capped(data: dict[str, Any], problems: list[str], samplers: list[str], seeds: int, budget: int) -> str:
+    """Per sampler: runs whose best value reached the clip at the best real run (yahpo_problems.value_of)."""
+    if not problems:
+        return ""
+    cells = []
+    for s in samplers:
+        runs = [r for p in problems for k in range(seeds)
+                if (r := data["runs"].get(run_key(p, s, k))) and not r.get("error") and r.get("best")]
+        hit = sum(1 for r in runs if r["best"][min(budget, len(r["best"])) - 1] <= bp.yp.best_possible(r["problem"]) + 1e-12)
+        cells.append(f"`{s}` {hit}/{len(runs)}")
+    return ("Runs whose best value reached the best real run in YAHPO's statistics file (where the target is "
+            f"clipped; the surrogate predicted that or better) within {budget} trials: " + ", ".join(cells) + ".")
 
 
 def _run_args(argv: list[str]) -> list[str]:
@@ -469,7 +539,7 @@ def _run_args(argv: list[str]) -> list[str]:
             skip = False
         elif a == "--docs-note":
             skip = True
-        elif a.split("=")[0] not in ("--docs-note", "--write-docs", "--report-only", "--per-problem"):
+        elif a.split("=")[0] not in ("--docs-note", "--write-docs", "--report-only", "--per-problem", "--by-scenario"):
             out.append(a)
     return out
 

@@ -35,7 +35,7 @@ collect_ignore = ["data"]  # scripts that write fixtures, not tests
 # tests start processes or clusters (a few seconds to a minute each).
 SLOW_MODULES = {
     "test_cli_worker.py", "test_default_jobs.py", "test_executors.py", "test_liveness.py", "test_multiprocess.py",
-    "test_readme.py",
+    "test_readme.py", "test_sweeps_processes.py", "test_sweeps_run.py",
 }
 
 

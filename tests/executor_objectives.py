@@ -58,3 +58,20 @@ def jittered(trial: hd.Trial) -> float:
         if trial.should_prune():
             raise hd.TrialPruned()
     return (x - 1) ** 2 + y
+
+
+def staged(trial: hd.Trial) -> float:
+    """Three parameters for `hd.samplers.Staged` (priority a, b, c; defaults 0.5, 2, "p"), with a
+    random duration so trials finish out of order, and reports for a pruner."""
+    import random
+
+    a = trial.suggest_float("a", 0.0, 1.0)
+    b = trial.suggest_int("b", 1, 8)
+    c = trial.suggest_categorical("c", ["p", "q", "r"])
+    value = (a - 0.8) ** 2 + 0.01 * (b - 5) ** 2 + (0.0 if c == "q" else 0.1)
+    for step in range(3):
+        time.sleep(random.uniform(0.0, 0.02))
+        trial.report(value + 1.0 / (step + 1), step)
+        if trial.should_prune():
+            raise hd.TrialPruned()
+    return value

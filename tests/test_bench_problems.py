@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +264,117 @@ def test_report_shows_auto_once_and_compares_splits_apart_with_standard_errors()
     mixed = report.render(data, problems=["t", "r", "q"], samplers=["hd:Auto", "optuna:TPE"], seeds=3, budgets=(1, 2),
                           missing={}, splits={"t": "tuning", "r": "reporting"})
     assert "### Overall (mean of the group means: synthetic)" in mixed
+
+
+# -- YAHPO: the instance rule, its split and the conditional objectives (no YAHPO venv needed) ----------
+def _stats_csv(path: Path, rows: list[tuple[str, str, str, str, float]]) -> Path:
+    lines = ["metric,statistic,value,scenario,instance"] + [f"{m},{s},{v},{sc},{i}" for sc, i, m, s, v in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _rbv2(scenario: str, instance: str, acc: tuple[float, float], logloss_min: float) -> list:
+    return [(scenario, instance, "acc", "min", acc[0]), (scenario, instance, "acc", "max", acc[1]),
+            (scenario, instance, "logloss", "min", logloss_min), (scenario, instance, "logloss", "max", 9.0)]
+
+
+def test_yahpo_instance_rule_keeps_believable_ranges_and_splits_tasks_apart(tmp_path: Path) -> None:
+    yp = bp.yp
+    rows = [("iaml_glmnet", "1", "mmce", "min", 0.1), ("iaml_glmnet", "1", "mmce", "max", 0.4),
+            ("iaml_glmnet", "2", "mmce", "min", 0.1), ("iaml_glmnet", "2", "mmce", "max", 0.12),  # no spread
+            ("iaml_glmnet", "3", "mmce", "min", 0.0), ("iaml_glmnet", "3", "mmce", "max", 0.5)]  # solved: mmce 0
+    rows += _rbv2("rbv2_xgboost", "1461", (0.3, 0.95), 0.2)  # EXCLUDED by name, whatever the file says
+    rows += _rbv2("rbv2_xgboost", "100", (0.3, 1.0), 0.2)  # 100% accuracy: no headroom
+    rows += _rbv2("rbv2_xgboost", "101", (0.3, 0.9), 0.01)  # logloss about 0: not a real task
+    rows += _rbv2("rbv2_xgboost", "102", (0.88, 0.9), 0.2)  # nothing to tune
+    for seen in yp.SEEN["xgb"]:
+        rows += _rbv2("rbv2_xgboost", seen, (0.3, 0.9), 0.2)
+    good = [str(i) for i in range(200, 240)]
+    for i in good:
+        rows += _rbv2("rbv2_xgboost", i, (0.3, 0.9), 0.2) + _rbv2("rbv2_rpart", i, (0.3, 0.9), 0.2)
+    rows += _rbv2("rbv2_rpart", "1", (0.3, 0.9), 0.2)
+    stats = yp.read_statistics(_stats_csv(tmp_path / "stats.csv", rows))
+    assert yp.eligible(yp.SCENARIOS["xgb"], stats[("rbv2_xgboost", "200")])
+    assert not any(yp.eligible(yp.SCENARIOS["xgb"], stats[("rbv2_xgboost", i)]) for i in ("100", "101", "102"))
+    tuning, reporting = yp.split_instances(stats)
+    assert (reporting["glmnet"], tuning["glmnet"]) == (("1",), ())  # only task 1 qualifies; REPORTING fills first
+    assert tuning["xgb"][:4] == yp.SEEN["xgb"]  # seen before the split: tuning, never reported
+    assert len(reporting["xgb"]) == len(tuning["xgb"]) == yp.N_PER_SPLIT["xgb"]
+    assert set(tuning["xgb"] + reporting["xgb"]) <= set(yp.SEEN["xgb"]) | set(good)  # 1461, 100, 101, 102 are out
+    assert len(reporting["rpart"]) == len(tuning["rpart"]) == yp.N_PER_SPLIT["rpart"]
+    side = {}
+    for split, table in (("tuning", tuning), ("reporting", reporting)):
+        for instances in table.values():
+            for i in instances:
+                assert side.setdefault(i, split) == split  # an OpenML task is on one side in every scenario
+    # the order is the hash, not the id: the first good ids are not simply taken in turn
+    assert sorted(reporting["xgb"], key=int) != sorted(good, key=int)[: yp.N_PER_SPLIT["xgb"]]
+    assert yp.split_instances(stats) == (tuning, reporting)  # deterministic
+
+
+def test_yahpo_declared_split_is_the_rule_on_yahpos_statistics_file() -> None:
+    yp = bp.yp
+    if not (yp.DATA / yp.STATISTICS).exists():
+        pytest.skip(f"optional benchmark data: no {yp.DATA / yp.STATISTICS} (see ../shared/benchdata/README.md)")
+    assert yp.split_instances(yp.read_statistics()) == (yp.TUNING, yp.REPORTING)
+    assert not set(yp.SPLITS["yahpo-tuning"]) & set(yp.SPLITS["yahpo-reporting"])
+    assert bp.select_problems("yahpo-reporting") == yp.SPLITS["yahpo-reporting"]
+    labels = bp.split_labels()
+    assert {labels[p] for p in yp.SPLITS["yahpo-reporting"]} == {"reporting"}
+    assert labels["yahpo_xgb_16"] == "tuning" and labels["svc_cancer"] == "tuning"
+    for name in yp.SPLITS["yahpo-tuning"] + yp.SPLITS["yahpo-reporting"]:
+        scenario, instance = yp.parts(name)
+        lo, hi = yp.target_range(scenario, instance)
+        assert 0.0 <= lo < hi <= 1.0 and bp.get_problem(name).group == "yahpo"
+        assert yp.best_possible(name) == pytest.approx(1 - hi if scenario.maximise else lo)
+        if scenario.name == "rbv2_xgboost":
+            assert instance not in ("1461", "1590")  # the data README's broken surrogates
+
+
+def test_yahpo_xgboost_objective_is_conditional_on_the_booster_for_hyperdial_and_optuna() -> None:
+    yp = bp.yp
+    xgb = yp.SCENARIOS["xgb"]
+    base = {"nrounds": 100, "lambda": 1.0, "alpha": 1.0, "subsample": 0.5, "impute": "impute.hist"}
+    trees = {"eta": 0.1, "gamma": 0.01, "max_depth": 6, "min_child_weight": 5.0, "colsample_bytree": 0.5,
+             "colsample_bylevel": 0.5}
+    linear = xgb.suggest(hd.FixedTrial(dict(base, booster="gblinear")))
+    gbtree = xgb.suggest(hd.FixedTrial(dict(base, booster="gbtree", **trees)))
+    dart = xgb.suggest(hd.FixedTrial(dict(base, booster="dart", rate_drop=0.1, skip_drop=0.2, **trees)))
+    shared = {"booster", "nrounds", "lambda", "alpha", "subsample", "num.impute.selected.cpo"}
+    assert set(linear) == shared
+    assert set(gbtree) == shared | set(trees) and set(dart) == set(gbtree) | {"rate_drop", "skip_drop"}
+    # what YAHPO is sent: the active parameters, the full fidelity and the task, nothing inactive
+    config = yp.config_for(xgb, "16", linear)
+    assert config == dict(linear, trainsize=1.0, repl=10, task_id="16")
+    # both libraries see a conditional space: the parameters a trial asks for follow its booster
+    study = hd.create_study(sampler=hd.samplers.Random(seed=0), pruner=hd.pruners.Nop())
+    for _ in range(30):
+        trial = study.ask()
+        params = xgb.suggest(trial)
+        study.tell(trial, 0.5)
+        assert set(params) == {"gblinear": set(linear), "gbtree": set(gbtree), "dart": set(dart)}[params["booster"]]
+    by_booster = {t.params["booster"]: set(t.distributions) for t in study.trials}
+    assert len(by_booster) == 3 and by_booster["gblinear"] < by_booster["gbtree"] < by_booster["dart"]
+    optuna = pytest.importorskip("optuna", reason="optional benchmark dependency: pip install -e '.[bench]'")
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    with warnings.catch_warnings():  # `group` is experimental in Optuna 5: the setting the benchmark compares with
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        ostudy = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0, multivariate=True, group=True))
+    for _ in range(15):
+        t = ostudy.ask()
+        ostudy.tell(t, float(len(xgb.suggest(t))))
+    sizes = {len(t.params) for t in ostudy.trials}
+    assert sizes <= {6, 12, 14} and len(sizes) >= 2
+
+
+def test_yahpo_values_are_clipped_to_what_the_real_runs_reached() -> None:
+    yp = bp.yp
+    xgb, glmnet = yp.SCENARIOS["xgb"], yp.SCENARIOS["glmnet"]
+    assert yp.value_of(xgb, {"acc": 0.8}) == pytest.approx(0.2)
+    assert yp.value_of(xgb, {"acc": 1.3}) == 0.0 and yp.value_of(xgb, {"acc": -0.1}) == 1.0
+    assert yp.value_of(xgb, {"acc": 0.99}, (0.3, 0.95)) == pytest.approx(0.05)  # beyond the best real run: capped
+    assert yp.value_of(glmnet, {"mmce": 0.01}, (0.08, 0.5)) == 0.08 and yp.value_of(glmnet, {"mmce": 0.2}) == 0.2
+    rpart = yp.rpart_suggest(hd.FixedTrial({"cp": 0.01, "maxdepth": 5, "minbucket": 7, "minsplit": 20,
+                                            "impute": "impute.mean"}))
+    assert yp.config_for(yp.SCENARIOS["rpart"], "1485", rpart)["num.impute.selected.cpo"] == "impute.mean"
+    assert set(yp.glmnet_suggest(hd.FixedTrial({"alpha": 0.5, "s": 0.1}))) == {"alpha", "s"}

@@ -20,6 +20,9 @@ SAMPLERS = {
     "Random": lambda seed: hd.samplers.Random(seed=seed),
     "QMC-sobol": lambda seed: hd.samplers.QMC(seed=seed),
     "QMC-halton": lambda seed: hd.samplers.QMC(seed=seed, qmc_type="halton"),
+    # x is tuned, y held at 0.5 for the first three trials; parameters it does not name pass through
+    "Staged": lambda seed: hd.samplers.Staged(hd.samplers.Random(seed=seed), priority=("x", "y"),
+                                              defaults={"x": 0.0, "y": 0.5}, stages=[(3, 1)]),
 }
 
 

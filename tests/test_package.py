@@ -43,7 +43,7 @@ def test_missing_extra_names_the_extra() -> None:
 
 # The module each runtime extra's package provides (bench and test are for the repository).
 _MODULES = {"psycopg[binary]": "psycopg", "pandas": "pandas", "distributed": "distributed", "ray": "ray",
-            "scikit-learn": "sklearn"}
+            "scikit-learn": "sklearn", "pyyaml": "yaml"}
 
 
 def test_every_extra_installs_only_what_code_uses() -> None:

@@ -23,6 +23,7 @@ from hyperdial.exceptions import (
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Categorical, Float, Int
 from hyperdial.study import NoCompletedTrials, Study
+from hyperdial.sweeps.child import report
 from hyperdial.trial import FixedTrial, FrozenTrial, Trial, TrialState
 
 __version__ = "0.1.0"
@@ -54,6 +55,7 @@ __all__ = [
     "open_study",
     "presets",
     "pruners",
+    "report",
     "samplers",
     "set_verbosity",
     "stopping",

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from hyperdial.exceptions import invalid
-from hyperdial.space import Distribution
+from hyperdial.space import Distribution, covers
 from hyperdial.trial import FrozenTrial, TrialState
 
 
@@ -51,10 +51,31 @@ def parse_directions(direction: Any, directions: Any) -> tuple[StudyDirection, .
 def intersect_space(
     current: dict[str, Distribution] | None, trial: FrozenTrial
 ) -> dict[str, Distribution]:
-    """One step of the joint-space fold: keep the parameters every trial so far shares."""
+    """One step of the joint-space fold: keep the parameters every trial so far shares.
+
+    A space may grow (docs/design-notes.md, "A space that grows"): a parameter whose range was
+    widened, or that gained choices, stays with the grown distribution (every earlier value lies
+    inside it); one asked with a narrower or another kind of distribution leaves.
+    """
     if current is None:
         return dict(trial.distributions)
-    return {k: d for k, d in current.items() if trial.distributions.get(k) == d}
+    out = {}
+    for k, d in current.items():
+        own = trial.distributions.get(k)
+        if own is None:
+            continue
+        if own == d or covers(d, own):
+            out[k] = d
+        elif covers(own, d):
+            out[k] = own
+    return out
+
+
+def counts_for(trial: FrozenTrial, name: str, dist: Distribution) -> bool:
+    """Whether `trial`'s value of `name` can be modelled under `dist`: asked with that distribution,
+    or with one `dist` covers (the space grew since), so the value lies inside."""
+    own = trial.distributions.get(name)
+    return own is not None and (own is dist or own == dist or covers(dist, own))
 
 
 class History:

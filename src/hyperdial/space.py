@@ -225,6 +225,27 @@ class Categorical(Distribution):
         return {"type": "categorical", "choices": list(self.choices)}
 
 
+def covers(wide: Distribution, narrow: Distribution) -> bool:
+    """Whether `wide` holds every value of `narrow`, on the same scale: a widened range (same
+    type, log and step, the old grid on the new one) or a categorical with more choices.
+    What lets a study's space grow while its samplers keep the earlier trials.
+
+    >>> covers(Float(0.0, 2.0), Float(0.0, 1.0)), covers(Categorical(["a", "b", "c"]), Categorical(["b", "a"]))
+    (True, True)
+    >>> covers(Float(0.0, 2.0, log=False), Float(0.5, 1.0, step=0.5))
+    False
+    """
+    if wide == narrow:
+        return True
+    if isinstance(wide, Categorical) and isinstance(narrow, Categorical):
+        return all(wide.contains(c) for c in narrow.choices)
+    if type(wide) is not type(narrow) or not isinstance(wide, (Float, Int)) or not isinstance(narrow, (Float, Int)):
+        return False
+    if wide.log != narrow.log or wide.step != narrow.step or wide.low > narrow.low or wide.high < narrow.high:
+        return False
+    return wide.contains(narrow.low)  # on wide's grid when stepped
+
+
 def validate_named(dist: Distribution, name: str | None) -> None:
     """The one validation helper: raises InvalidParameterError naming the rule and value."""
     if isinstance(dist, Float):

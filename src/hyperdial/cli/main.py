@@ -43,6 +43,8 @@ The storage is --storage URL if given, else ${ENV_STORAGE}, else {DEFAULT_STORAG
   hyperdial importance demo --method fanova
   hyperdial --storage postgresql+psycopg://user@host/db delete old-study --yes
   hyperdial worker demo --objective train:objective --n-trials 100 --n-trials-scope study
+  hyperdial sweep sweep.yaml --count 20
+  hyperdial logs my-sweep 3
 """
 
 
@@ -117,6 +119,24 @@ def _importance_arguments(p: argparse.ArgumentParser) -> None:
     add_arguments(p)
 
 
+def _cmd_sweeps(name: str) -> Handler:
+    # Sweep commands live in cli/sweep.py, imported only when one of them runs.
+    def handler(args: argparse.Namespace, storage: str) -> int:
+        from hyperdial.cli import manual, sweep
+
+        module = manual if name in ("ask", "tell", "add") else sweep
+        return int(getattr(module, f"cmd_{name}")(args, storage))
+
+    return handler
+
+
+def _sweep_arguments(name: str, p: argparse.ArgumentParser) -> None:
+    from hyperdial.cli import manual, sweep
+
+    module = manual if name in ("ask", "tell", "add") else sweep
+    getattr(module, f"add_{name}_arguments")(p)
+
+
 def _worker_arguments(p: argparse.ArgumentParser) -> None:
     from hyperdial.cli.worker import add_arguments
 
@@ -173,6 +193,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("worker", _cmd_worker, "run trials of an existing study (start one per core / machine)")
     _worker_arguments(p)
+
+    p = add("sweep", _cmd_sweeps("sweep"),
+            "tune any program from a sweep file (W&B's format or hyperdial's; needs hyperdial[sweeps])")
+    _sweep_arguments("sweep", p)
+
+    p = add("agent", _cmd_sweeps("agent"), "join a sweep from another terminal or machine (the file is in the study)")
+    _sweep_arguments("agent", p)
+
+    p = add("logs", _cmd_sweeps("logs"), "print the log (stdout and stderr) of a sweep trial")
+    _sweep_arguments("logs", p)
+
+    p = add("ask", _cmd_sweeps("ask"), "start a trial and print its configuration (for runs you start yourself)")
+    _sweep_arguments("ask", p)
+
+    p = add("tell", _cmd_sweeps("tell"), "record the result of a trial from `ask`")
+    _sweep_arguments("tell", p)
+
+    p = add("add", _cmd_sweeps("add"), "record a run made by hand (parameters and result) so the sampler learns")
+    _sweep_arguments("add", p)
 
     p = add("demo", _cmd_demo, "tune an SVC on scikit-learn's digits data set (needs hyperdial[demo])")
     p.add_argument(

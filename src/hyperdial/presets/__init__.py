@@ -1,8 +1,9 @@
 """Presets: established search spaces and defaults per model family, each with its sources.
 
 Each function returns a `Preset` (name, version, space, defaults, priority, sources).
-`preset.tune(objective, n_trials=...)` runs the defaults first, then the space;
-`summary(study)` says what tuning gained over the defaults and whether more trials may pay.
+`preset.tune(objective, n_trials=...)` runs the defaults first, then the space (`staged=True`: the most
+impactful parameters first, `hd.samplers.Staged`); `summary(study)` says what tuning gained over the
+defaults and whether more trials may pay.
 
 >>> import hyperdial as hd
 >>> p = hd.presets.lora_finetune()

@@ -5,7 +5,8 @@
 (Gaussian-process BO), `CMAES` (evolution strategy for numeric spaces), `NSGA2`
 (multi-objective genetic algorithm), `MultiFidelity` (wraps one of them so that, with a
 pruner, it models the largest budget with enough observations: BOHB-style; `budget_view`), `PerBracket`
-(wraps one so that, under a Hyperband pruner, it models each bracket apart, as Optuna's TPE does).
+(wraps one so that, under a Hyperband pruner, it models each bracket apart, as Optuna's TPE does),
+`Staged` (wraps one to tune the most impactful parameters first, the rest held at their defaults).
 `Prior` is a belief about the optimum that GP, TPE and Auto take as `prior=` (piBO).
 """
 
@@ -20,10 +21,11 @@ from hyperdial.samplers.nsga2 import NSGA2
 from hyperdial.samplers.prior import Prior
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
+from hyperdial.samplers.staged import Stage, Staged, default_stages
 from hyperdial.samplers.tpe import TPE
 
 __all__ = [
     "CMAES", "GP", "NSGA2", "QMC", "TPE", "Auto", "Budget", "BudgetView", "Grid", "MultiFidelity", "PerBracket",
-    "Prior", "Random", "Sampler", "budget_view",
+    "Prior", "Random", "Sampler", "Stage", "Staged", "budget_view", "default_stages",
 ]
 

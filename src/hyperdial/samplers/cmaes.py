@@ -52,7 +52,7 @@ import numpy as np
 
 from hyperdial import _validation as rules
 from hyperdial.exceptions import invalid
-from hyperdial.history import History
+from hyperdial.history import History, counts_for
 from hyperdial.samplers.base import PicklableLock, check_seed, study_fingerprint, trial_rng
 from hyperdial.samplers.random import Random
 from hyperdial.space import Categorical, Distribution, Float, Int
@@ -138,7 +138,7 @@ class _Replay:
             if t.number in self.fed:
                 continue
             self.fed.add(t.number)
-            if t.number <= self.cutoff or any(t.distributions.get(k) != d for k, d in self.space.items()):
+            if t.number <= self.cutoff or not all(counts_for(t, k, d) for k, d in self.space.items()):
                 continue
             assert t.values is not None
             own = {k: t.params[k] for k in self.space}

@@ -92,6 +92,9 @@ class Grid(PicklableLock):
 
     def sample(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
         point = self.points[self._assign(history, trial)]
+        # The joint space holds the earlier trials' distributions: a grid that grew past them (a new
+        # value) leaves that parameter to the objective's own request, checked against what it asks.
+        joint = len(space) > 1 and dict(space) == history.joint_space()
         out = {}
         for name, dist in space.items():
             if name not in self.space:
@@ -100,6 +103,8 @@ class Grid(PicklableLock):
                 )
             value = point[self.names.index(name)]
             if not dist.contains(value):
+                if joint:
+                    continue
                 raise InvalidParameterError(f"grid value {value!r} for {name!r} is outside {dist!r}")
             out[name] = value
         return out

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from hyperdial.history import counts_for
 from hyperdial.space import Categorical, Distribution
 from hyperdial.transform import decode
 from hyperdial.trial import FrozenTrial
@@ -51,8 +52,8 @@ def union_space(trials: Sequence[FrozenTrial], joint: Mapping[str, Distribution]
 
 
 def has(t: FrozenTrial, name: str, dist: Distribution) -> bool:
-    own = t.distributions.get(name)
-    return own is not None and (own is dist or own == dist)
+    # a value asked under a distribution `dist` covers counts too (a space that grows)
+    return counts_for(t, name, dist)
 
 
 def imputed_params(t: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hyperdial._validation import Bool, Int, Real, check
-from hyperdial.history import History
+from hyperdial.history import History, counts_for
 from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
 from hyperdial.samplers.gp.conditional import Conditions, imputed_params, union_space
@@ -368,7 +368,7 @@ class GP(PicklableLock):
         modes on lcbench). With `conditional`, over the union of their parameters."""
         complete = history.complete
         pruned = [t for t in history.with_states(TrialState.PRUNED)
-                  if all(t.distributions.get(k) == d for k, d in space.items())]
+                  if all(counts_for(t, k, d) for k, d in space.items())]
         model_space = union_space([*complete, *pruned], space) if self.conditional else dict(space)
         enc, x = self._encode(model_space, [*complete, *pruned])
         conditions = None
@@ -399,7 +399,7 @@ class GP(PicklableLock):
         """Constant liar: other workers' points enter the model with the worst value seen, so the
         acquisition drops there and this proposal goes elsewhere (Ginsbourger et al. 2010)."""
         running = [r for t in history.running if t.number != trial.number
-                   and all((r := t.with_proposal()).distributions.get(k) == d for k, d in space.items())]
+                   and all(counts_for(r := t.with_proposal(), k, d) for k, d in space.items())]
         if not running:
             return obj, constraints
         _, xr = self._encode(obs.model_space, running)
