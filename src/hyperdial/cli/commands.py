@@ -130,8 +130,21 @@ def _best_json(trial: hd.FrozenTrial, n_objectives: int) -> dict[str, Any]:
     return out
 
 
+def _preset_summary(study: hd.Study) -> Any:
+    """`hd.presets.summary` for a study tuned from a built-in preset (user attr "preset"), else None."""
+    if "preset" not in study.user_attrs:
+        return None
+    try:
+        return hd.presets.summary(study)
+    except ValueError as exc:  # not a built-in preset, or one whose recorded attr is not ours
+        print(f"preset summary unavailable: {exc}", file=sys.stderr)
+        return None
+
+
 def cmd_best(args: argparse.Namespace, storage: str) -> int:
-    """Print the best trial (single objective) or the Pareto front (several objectives)."""
+    """Print the best trial (single objective) or the Pareto front (several objectives); for a study
+    tuned from a built-in preset, also what tuning gained over its defaults and whether more
+    trials are likely to pay (`hd.presets.summary`)."""
     study = open_study(storage, args.study)
     directions = [d.value for d in study.directions]
     n = len(directions)
@@ -144,10 +157,13 @@ def cmd_best(args: argparse.Namespace, storage: str) -> int:
         best = sorted(study.best_trials, key=lambda t: t.number)
         if not best:
             raise CommandError(f"study {study.study_name!r} has no COMPLETE trial yet")
+    preset_summary = _preset_summary(study) if n == 1 else None
     if args.format == "json":
         data: dict[str, Any] = {"study": study.study_name, "directions": directions}
         if n == 1:
             data["best_trial"] = _best_json(best[0], n)
+            if preset_summary is not None:
+                data["preset_summary"] = preset_summary.as_dict()
         else:
             data["best_trials"] = [_best_json(t, n) for t in best]
         write_json(data, sys.stdout)
@@ -161,6 +177,10 @@ def cmd_best(args: argparse.Namespace, storage: str) -> int:
         for name in sorted(t.params):
             value = t.params[name]
             print(f"  {escape(name)}: {escape(value) if isinstance(value, str) else repr(value)}")
+        if preset_summary is not None:
+            print()
+            for line in preset_summary.text().splitlines():
+                print(escape(line))
         return 0
     print(f"Study {study.study_name!r} ({', '.join(directions)}): Pareto front of {len(best)} trial(s)")
     rows = [trial_row(t, n) for t in best]

@@ -20,6 +20,7 @@ from hyperdial.exceptions import invalid
 from hyperdial.space import Distribution
 
 if TYPE_CHECKING:
+    from hyperdial.samplers.prior import Prior
     from hyperdial.study import Study
 
 __all__ = ["Preset"]
@@ -194,6 +195,7 @@ class Preset:
         n_trials: int,
         study: Study | None = None,
         defaults_first: bool = True,
+        prior: bool = False,
         staged: Any = False,
         **optimize_kwargs: Any,
     ) -> Study:
@@ -203,6 +205,9 @@ class Preset:
         `skip_if_exists=True`, so rerunning on the same study does not run them twice.
         The study records `{"name": ..., "version": ...}` as its "preset" user attr (a warning is
         logged when it replaces a different preset or version).
+        With `prior=True` the defaults also act as a piBO prior (`self.prior()`) of the created
+        study's sampler (`Auto`, which hands it to GP and TPE); a given `study` must then already
+        use a sampler built with `prior=` (off by default: docs/benchmarks.md, "Priors from preset defaults").
 
         `staged=True` tunes the most impactful parameters first (`hd.samplers.Staged` around the
         study's sampler, the preset's priority and defaults, `default_stages(len(space), n_trials)`
@@ -213,10 +218,15 @@ class Preset:
         """
         rules.check("n_trials", n_trials, rules.Int(low=1))
         rules.check("defaults_first", defaults_first, rules.Bool())
+        rules.check("prior", prior, rules.Bool())
         if study is None:
             from hyperdial._api import create_study
+            from hyperdial.samplers import Auto
 
-            study = create_study()
+            study = create_study(sampler=Auto(prior=self.prior()) if prior else None)
+        elif prior and getattr(study.sampler, "prior", None) is None:
+            raise invalid("prior", "needs a study created by tune, or one whose sampler was built with "
+                          "prior=preset.prior()", f"sampler {study.sampler!r}", name=self.name)
         record = {"name": self.name, "version": self.version}
         previous = study.user_attrs.get("preset")
         if previous is not None and previous != record:
@@ -234,6 +244,12 @@ class Preset:
         _log.info("preset %s v%s: %d trials in study %r", self.name, self.version, len(study.trials),
                   study.study_name)
         return study
+
+    def prior(self, *, width: float = 0.2, choice_mass: float = 2 / 3, beta: float = 10.0) -> Prior:
+        """The defaults as a belief about the optimum, for `GP`/`TPE`/`Auto(prior=...)` (piBO, `samplers/prior.py`)."""
+        from hyperdial.samplers.prior import Prior
+
+        return Prior(center=dict(self.defaults), width=width, choice_mass=choice_mass, beta=beta)
 
     def _staged(self, staged: Any, study: Study, n_trials: int) -> Any:
         from hyperdial.samplers.staged import Staged, default_stages

@@ -7,6 +7,7 @@
 pruner, it models the largest budget with enough observations: BOHB-style; `budget_view`), `PerBracket`
 (wraps one so that, under a Hyperband pruner, it models each bracket apart, as Optuna's TPE does),
 `Staged` (wraps one to tune the most impactful parameters first, the rest held at their defaults).
+`Prior` is a belief about the optimum that GP, TPE and Auto take as `prior=` (piBO).
 """
 
 from hyperdial.samplers.auto import Auto
@@ -17,6 +18,7 @@ from hyperdial.samplers.fidelity import Budget, BudgetView, MultiFidelity, budge
 from hyperdial.samplers.gp import GP
 from hyperdial.samplers.grid import Grid
 from hyperdial.samplers.nsga2 import NSGA2
+from hyperdial.samplers.prior import Prior
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 from hyperdial.samplers.staged import Stage, Staged, default_stages
@@ -24,6 +26,6 @@ from hyperdial.samplers.tpe import TPE
 
 __all__ = [
     "CMAES", "GP", "NSGA2", "QMC", "TPE", "Auto", "Budget", "BudgetView", "Grid", "MultiFidelity", "PerBracket",
-    "Random", "Sampler", "Stage", "Staged", "budget_view", "default_stages",
+    "Prior", "Random", "Sampler", "Stage", "Staged", "budget_view", "default_stages",
 ]
 

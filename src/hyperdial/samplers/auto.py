@@ -56,6 +56,7 @@ from hyperdial.history import History
 from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed
 from hyperdial.samplers.fidelity import Budget, MultiFidelity
+from hyperdial.samplers.prior import Prior, check_prior
 from hyperdial.samplers.random import Random
 from hyperdial.space import Categorical, Distribution
 from hyperdial.trial import FrozenTrial, TrialState
@@ -111,6 +112,8 @@ class Auto(PicklableLock):
             "pruned" (see `BudgetView`).
         pruned_prior_quantile: the `prior_quantile` of the GP it uses once trials are pruned
             (default `PRUNED_PRIOR_QUANTILE`, 1 = the best value observed; see above).
+        prior: a belief about the optimum (`hd.samplers.Prior`), handed to the GP and TPE it uses
+            (CMA-ES and NSGA-II take none).
 
     With the view on, the trial counts of the rules are those of the view (pruned trials
     count as COMPLETE there): GP's cost grows with the points it models.
@@ -135,7 +138,9 @@ class Auto(PicklableLock):
         random_fraction: float = 1 / 3,
         stopped: str = "worst",
         pruned_prior_quantile: float = PRUNED_PRIOR_QUANTILE,
+        prior: Prior | None = None,
     ) -> None:
+        self.prior = check_prior(prior)
         gp_max_trials = check("gp_max_trials", gp_max_trials, Int(low=0))
         mo_switch_trials = check("mo_switch_trials", mo_switch_trials, Int(low=0))
         check("multi_fidelity", multi_fidelity, Bool())
@@ -169,7 +174,10 @@ class Auto(PicklableLock):
             from hyperdial import samplers
 
             if name == _GP_PRUNED:
-                self._samplers[name] = samplers.GP(seed=self.seed, prior_quantile=self.pruned_prior_quantile)
+                self._samplers[name] = samplers.GP(seed=self.seed, prior_quantile=self.pruned_prior_quantile,
+                                                   prior=self.prior)
+            elif name in ("GP", "TPE") and self.prior is not None:
+                self._samplers[name] = getattr(samplers, name)(seed=self.seed, prior=self.prior)
             else:
                 self._samplers[name] = getattr(samplers, name)(seed=self.seed)
         return self._samplers[name]

@@ -19,6 +19,7 @@ from hyperdial.samplers._memo import TrialMemo
 from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
 from hyperdial.samplers.gp.conditional import Conditions, imputed_params, union_space
 from hyperdial.samplers.gp.encoding import Encoding
+from hyperdial.samplers.prior import Prior, check_prior
 from hyperdial.samplers.qmc import QMC
 from hyperdial.samplers.random import Random
 from hyperdial.space import Distribution
@@ -177,6 +178,9 @@ class GP(PicklableLock):
             default) is the worst value seen, the pessimistic prior described above; 0.5 the median;
             1 the best value seen, an optimistic prior that explores untried regions first (`Auto`
             uses it while trials are being pruned, where exploring is cheap).
+        prior: a belief about the optimum (`hd.samplers.Prior`, e.g. a preset's defaults): the
+            acquisition is weighted by prior(x)^(beta / n) after n COMPLETE trials (piBO,
+            `samplers/prior.py`), and the belief is one of the starts of its maximisation.
 
     >>> import hyperdial as hd
     >>> study = hd.create_study(sampler=hd.samplers.GP(seed=0, n_startup_trials=4))
@@ -196,12 +200,14 @@ class GP(PicklableLock):
         input_warping: bool = True,
         conditional: bool = True,
         prior_quantile: float = 0.0,
+        prior: Prior | None = None,
     ) -> None:
         n_startup_trials = check("n_startup_trials", n_startup_trials, Int(low=0))
         check("deterministic_objective", deterministic_objective, Bool())
         check("input_warping", input_warping, Bool())
         self.conditional = check("conditional", conditional, Bool())
         self.prior_quantile = float(check("prior_quantile", prior_quantile, Real(low=0, high=1)))
+        self.prior = check_prior(prior)
         self.seed = check_seed(seed)
         self.n_startup_trials = int(n_startup_trials)
         self.deterministic_objective = deterministic_objective
@@ -340,6 +346,12 @@ class GP(PicklableLock):
         obj, constraints = self._lie_about_running(history, trial, space, obs, y, feasible, obj, constraints)
         acq, project, best_first = self._acquisition(obs, y, feasible, obj, constraints)
         incumbents = obs.x[best_first[:N_INCUMBENTS]]
+        term = self.prior.term(obs.enc.model_space) if self.prior is not None else None
+        if term is not None:  # piBO: weight the acquisition by the prior, and start a search at the belief
+            from hyperdial.samplers.prior import at_centre, weighted
+
+            acq = weighted(acq, term, self.prior.weight(len(obs.complete)))  # type: ignore[union-attr]
+            incumbents = np.vstack([incumbents, at_centre(term, incumbents[:1])])
         point, _ = optimize(acq, obs.enc, rng, incumbents, obj.hp.lengthscales,
                             n_sobol_log2=10 if len(y) <= 300 else 9, observed=obj.x, project=project)
         values = obs.enc.decode(point)

@@ -19,6 +19,7 @@ from hyperdial._validation import Bool, Int, IsCallable, OneOf, Real, check, sat
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.samplers.base import PicklableLock, check_seed, trial_rng
+from hyperdial.samplers.prior import Prior, check_prior
 from hyperdial.samplers.random import Random
 from hyperdial.samplers.tpe._store import Block, Store, usable
 from hyperdial.samplers.tpe.encoding import Layout
@@ -30,6 +31,19 @@ from hyperdial.trial import FrozenTrial
 
 _KEEP = 4096  # proposals remembered for unfinished trials (constant liar, groups)
 _CACHE_TRUNCATION = 64  # bad observations from which g(x)'s truncation constants are cached
+
+
+def _belief_draws(layout: Layout, belief: Any, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draws from a `PriorTerm` as TPE candidates: discrete values on their cells, unnamed choices uniform."""
+    u, cells = belief.sample(rng, size)
+    for j in layout.discrete:
+        u[:, j], cells[:, j] = layout.snap(j, u[:, j])
+    for j in layout.categorical:
+        k = layout.dims[j].cells
+        free = cells[:, j] < 0
+        cells[free, j] = np.minimum((u[free, j] * k).astype(np.int64), k - 1)
+        u[:, j] = (cells[:, j] + 0.5) / k
+    return u, cells
 
 
 class TPE(PicklableLock):
@@ -54,6 +68,9 @@ class TPE(PicklableLock):
         magic_clip: lower bound 1 / (n + 1) on the bandwidths (Hyperopt's "magic clip").
         min_bandwidth: absolute lower bound on the bandwidths, as a fraction of each range.
         seed: seeds every random draw (a draw depends on the seed and the trial number only).
+        prior: a belief about the optimum (`hd.samplers.Prior`, e.g. a preset's defaults): the score
+            log l(x) - log g(x) gains (beta / n) log prior(x) after n observations, and a share
+            beta / n of the candidates is drawn from the prior (piBO, `samplers/prior.py`).
 
     >>> import hyperdial as hd
     >>> study = hd.create_study(sampler=hd.samplers.TPE(seed=0, n_startup_trials=5))
@@ -79,7 +96,9 @@ class TPE(PicklableLock):
         magic_clip: bool = True,
         min_bandwidth: float = 0.01,
         seed: int | None = None,
+        prior: Prior | None = None,
     ) -> None:
+        self.prior = check_prior(prior)
         self.n_startup_trials = check("n_startup_trials", n_startup_trials, Int(low=0))
         self.n_ei_candidates = check("n_ei_candidates", n_ei_candidates, Int(low=1))
         self.gamma = check("gamma", gamma, IsCallable(), Real(low=0, high=1, closed="right"), None,
@@ -241,8 +260,16 @@ class TPE(PicklableLock):
         g_x = self._parzen(layout, bad_u, bad_c, bad_f, self._weights(bad_numbers, False),
                            bad_log_z if len(bad) >= _CACHE_TRUNCATION else None)
         cand_u, cand_c = l_x.sample(rng, self.n_ei_candidates)
+        belief = self.prior.term(space) if self.prior is not None else None
+        if belief is not None:  # piBO: candidates from the belief too (scored below)
+            weight = self.prior.weight(len(good) + len(bad))  # type: ignore[union-attr]
+            draws_u, draws_c = _belief_draws(layout, belief, rng,
+                                             min(self.n_ei_candidates, round(self.n_ei_candidates * weight)))
+            cand_u, cand_c = np.concatenate([cand_u, draws_u]), np.concatenate([cand_c, draws_c])
         prior = layout.prior_log_pdf(cand_u, cand_c)
         score = l_x.log_pdf(cand_u, cand_c, prior) - g_x.log_pdf(cand_u, cand_c, prior)
+        if belief is not None:
+            score = score + weight * belief.log_pdf(cand_u, cand_c)[0]
         best = int(np.argmax(score))
         return {d.name: layout.value(j, float(cand_u[best, j]), int(cand_c[best, j])) for j, d in enumerate(layout.dims)}
 
