@@ -290,3 +290,41 @@ def test_program_written_for_wandb_runs_unchanged(here: Path) -> None:
         if t.state == hd.TrialState.COMPLETE:
             assert steps == [1, 2, 3, 4] and t.value == pytest.approx(expected[-1])  # the sweep's values won
     assert any(t.state == hd.TrialState.COMPLETE for t in ts)
+
+
+def test_program_written_for_wandb_runs_unchanged_with_the_real_package(here: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """HYPERDIAL_WANDB=real: the installed `wandb` package runs offline; what its run logs reaches the pruner."""
+    real = pytest.importorskip("wandb", reason="the real-wandb mode needs the wandb package (pip install wandb)")
+    monkeypatch.setenv("HYPERDIAL_WANDB", "real")
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_DIR", raising=False)
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    config = {"name": "real-wandb", "method": "random", "metric": {"name": "val/loss", "goal": "minimize"},
+              "program": program("wandb_train.py"),
+              "parameters": {"lr": {"distribution": "log_uniform_values", "min": 1e-3, "max": 1e-1},
+                             "optimizer": {"parameters": {"name": {"values": ["adam", "sgd"]}}}},
+              "run_cap": 2}
+    assert sweep(here, config) == 0
+    ts = trials(here, "real-wandb")
+    assert len(ts) == 2 and all(t.state == hd.TrialState.COMPLETE for t in ts), [t.fail_reason for t in ts]
+    for t in ts:
+        lr, opt = t.params["lr"], t.params["optimizer.name"]
+        expected = [(lr - 0.01) ** 2 + 1.0 / (e + 1) + (0.1 if opt == "sgd" else 0.0) for e in range(4)]
+        assert t.intermediate_values == pytest.approx(dict(zip([1, 2, 3, 4], expected)))  # the sweep's values won
+        assert t.value == pytest.approx(expected[-1])
+        log = Path(t.user_attrs["log"]).read_text()
+        assert "0.0.0+hyperdial" not in log
+    runs = sorted((here / "hyperdial-logs" / "real-wandb" / "wandb").glob("offline-run-*/run-*.wandb"))
+    assert len(runs) == 2, "each trial leaves W&B's own offline run (wandb sync can upload it)"
+    assert real.__version__ != "0.0.0+hyperdial"
+
+
+def test_unknown_wandb_mode_is_refused_before_any_trial(here: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HYPERDIAL_WANDB", "online")
+    config = {"name": "bad-mode", "method": "random", "metric": {"name": "loss"}, "program": program("silent.py"),
+              "parameters": {"x": {"values": [1, 2]}}, "run_cap": 1}
+    assert sweep(here, config) != 0
+    assert "HYPERDIAL_WANDB='online'" in capsys.readouterr().err
+    assert trials(here, "bad-mode") == []

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import hyperdial as hd
-from hyperdial.exceptions import TrialFinishedError
+from hyperdial.exceptions import TrialFinishedError, invalid
 from hyperdial.sweeps.child import REPORT_FILE
 from hyperdial.sweeps.command import env_name, env_text, expand
 from hyperdial.sweeps.runner import ChildResult, run_child
@@ -40,6 +40,8 @@ SWEEP_ATTR = "sweep"  # study user attr: {"file": text, "source": path, "format"
 LOG_ATTR = "log"  # trial user attr: the path of the trial's log file
 DEFAULT_LOG_DIR = "hyperdial-logs"
 WANDB_COMPAT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wandb_compat")
+WANDB_REAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wandb_real")
+WANDB_MODES = ("stand-in", "real")  # $HYPERDIAL_WANDB: which `wandb` a W&B-format sweep's programs import
 DEFAULT_GRACE = 10.0
 
 
@@ -84,6 +86,36 @@ def sample_config(trial: Any, spec: SweepSpec) -> dict[str, Any]:
             continue
         values[p.name] = p.value if p.dist is None else p.program_value(trial.suggest(p.name, p.dist))
     return values
+
+
+def wandb_mode(env: dict[str, str]) -> str:
+    """`$HYPERDIAL_WANDB`: `stand-in` (the default: hyperdial's offline stand-in for `wandb`) or `real`."""
+    mode = env.get("HYPERDIAL_WANDB") or "stand-in"
+    if mode not in WANDB_MODES:
+        raise invalid("HYPERDIAL_WANDB", "must be 'stand-in' (the default) or 'real' (the installed wandb "
+                      "package, offline)", mode)
+    return mode
+
+
+def wandb_env(env: dict[str, str], config: dict[str, Any], params_path: str, log_dir: str) -> dict[str, str]:
+    """What a W&B-format trial's environment gets so `import wandb` works offline and reports to the agent.
+
+    stand-in: hyperdial's stand-in first on PYTHONPATH. real: a small hook first on PYTHONPATH
+    (it imports the installed package and reports what runs log), the trial's parameters in the
+    file W&B's own agent writes (`WANDB_SWEEP_PARAM_PATH`, `{name: {value: v}}`; JSON is YAML),
+    `WANDB_MODE=offline` and `WANDB_DIR` the logs folder unless the environment sets them."""
+    out: dict[str, str] = {}
+    if wandb_mode(env) == "real":
+        with open(params_path, "w", encoding="utf-8") as f:
+            json.dump({"wandb_version": 1, **{k: {"value": v} for k, v in config.items()}}, f)
+        out["WANDB_SWEEP_PARAM_PATH"] = params_path
+        out["WANDB_MODE"] = env.get("WANDB_MODE") or "offline"
+        out["WANDB_DIR"] = env.get("WANDB_DIR") or log_dir
+        hook = WANDB_REAL
+    else:
+        hook = WANDB_COMPAT
+    out["PYTHONPATH"] = os.pathsep.join(p for p in (hook, env.get("PYTHONPATH")) if p)
+    return out
 
 
 def _is_finite_number(v: Any) -> bool:
@@ -137,6 +169,8 @@ class Agent:
         self.grace = grace
         self.started_at = time.monotonic() if started_at is None else started_at
         self.on_finish = on_finish
+        if spec.format == "wandb":
+            wandb_mode(dict(os.environ))  # a bad $HYPERDIAL_WANDB stops the agent before any trial
 
     def _done(self) -> str | None:
         """Why no new trial should start, or None."""
@@ -191,8 +225,8 @@ class Agent:
             env.update({env_name(name): env_text(v) for name, v in values.items()})
             env.update({"HYPERDIAL_TRIAL": str(trial.number), "HYPERDIAL_STUDY": study.study_name,
                         "HYPERDIAL_CONFIG": json.dumps(config), REPORT_FILE: report_path})
-            if spec.format == "wandb" and env.get("HYPERDIAL_WANDB") != "real":  # `import wandb`: the stand-in
-                env["PYTHONPATH"] = os.pathsep.join(p for p in (WANDB_COMPAT, env.get("PYTHONPATH")) if p)
+            if spec.format == "wandb":  # `import wandb`: the stand-in, or the real package offline
+                env.update(wandb_env(env, config, base + ".wandb-params.yaml", self.log_dir))
             trial.set_user_attr(LOG_ATTR, log_path)
             trial.set_user_attr("config", config)
             trial.set_user_attr("argv", argv)
