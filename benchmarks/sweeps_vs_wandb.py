@@ -39,7 +39,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 FILE = HERE / "sweeps_wandb" / "sweep.yaml"
 sys.path.insert(0, str(HERE / "sweeps_wandb"))
-import train_mlp  # noqa: E402
+import train_mlp
 
 ENGINES = ("hd:bayes", "wandb:bayes", "wandb:random")
 REPORTING_SEEDS = range(100)  # every seed is reporting: nothing is tuned here
@@ -133,8 +133,8 @@ def report(results: dict[str, dict[int, dict[str, Any]]]) -> str:
     total = {e: [sum(t["epochs"] for t in results[e][s]["trace"]) for s in seeds] for e in results}
     equal = min(min(v) for v in total.values())  # compute every run of every engine reached
     lines = [f"{len(seeds)} seeds; equal compute = {equal} epochs (the least any run used for its 60 runs)", "",
-             f"| engine | best val_loss @ {equal} epochs | best @ 60 runs | epochs for 60 runs | full runs | "
-             "ms per proposal | ms per stop decision |", "|---|---|---|---|---|---|---|"]
+             (f"| engine | best val_loss @ {equal} epochs | best @ 60 runs | epochs for 60 runs | full runs | "
+             "ms per proposal | ms per stop decision |"), "|---|---|---|---|---|---|---|"]
     for e, per in results.items():
         at_eq = mean_se([best_at(per[s]["trace"], equal) for s in seeds])
         at_all = mean_se([best_at(per[s]["trace"], math.inf) for s in seeds])
@@ -146,8 +146,8 @@ def report(results: dict[str, dict[int, dict[str, Any]]]) -> str:
                      f"{ep[0]:.0f} ± {ep[1]:.0f} | {full[0]:.1f} ± {full[1]:.1f} | {prop[0]:.2f} ± {prop[1]:.2f} | "
                      f"{dec[0]:.3f} ± {dec[1]:.3f} |")
     ref = "hd:bayes"
-    lines += ["", f"Paired by seed, {ref} vs each W&B engine (ratio of means; mean difference ± se; 'beats' only "
-              "where the difference exceeds its se):", ""]
+    lines += ["", (f"Paired by seed, {ref} vs each W&B engine (ratio of means; mean difference ± se; 'beats' only "
+              "where the difference exceeds its se):"), ""]
     for e in results:
         if e == ref:
             continue

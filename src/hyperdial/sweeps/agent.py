@@ -160,7 +160,8 @@ class Agent:
     def __init__(self, study: hd.Study, spec: SweepSpec, *, budget: Budget | None = None,
                  stop: threading.Event | None = None, log_dir: str = DEFAULT_LOG_DIR,
                  grace: float = DEFAULT_GRACE, started_at: float | None = None,
-                 on_finish: Callable[[hd.FrozenTrial], None] | None = None) -> None:
+                 on_finish: Callable[[hd.FrozenTrial], None] | None = None, devices: str | None = None,
+                 cwd: str | None = None) -> None:
         self.study = study
         self.spec = spec
         self.budget = budget or Budget()
@@ -169,6 +170,8 @@ class Agent:
         self.grace = grace
         self.started_at = time.monotonic() if started_at is None else started_at
         self.on_finish = on_finish
+        self.devices = devices  # CUDA_VISIBLE_DEVICES of every program this agent runs (gpus_per_trial)
+        self.cwd = cwd  # where programs run (None: this process's working directory)
         if spec.format == "wandb":
             wandb_mode(dict(os.environ))  # a bad $HYPERDIAL_WANDB stops the agent before any trial
 
@@ -227,6 +230,9 @@ class Agent:
                         "HYPERDIAL_CONFIG": json.dumps(config), REPORT_FILE: report_path})
             if spec.format == "wandb":  # `import wandb`: the stand-in, or the real package offline
                 env.update(wandb_env(env, config, base + ".wandb-params.yaml", self.log_dir))
+            if self.devices is not None:
+                env["CUDA_VISIBLE_DEVICES"] = self.devices
+                trial.set_user_attr("gpus", self.devices)
             trial.set_user_attr(LOG_ATTR, log_path)
             trial.set_user_attr("config", config)
             trial.set_user_attr("argv", argv)
@@ -235,7 +241,7 @@ class Agent:
             taken: list[bool] = []
             result = run_child(argv, env=env, log_path=log_path, report_path=report_path,
                                on_report=self._pruning(trial, taken), timeout=spec.trial_timeout, grace=self.grace,
-                               stop=self.stop)
+                               stop=self.stop, cwd=self.cwd)
         except BaseException as exc:
             with contextlib.suppress(TrialFinishedError):
                 study.tell(trial, state=hd.TrialState.FAIL,
