@@ -151,13 +151,19 @@ def report(results: dict[str, dict[int, dict[str, Any]]]) -> str:
     for e in results:
         if e == ref:
             continue
-        for label, budget in ((f"best @ {equal} epochs", equal), ("best @ 60 runs", math.inf)):
-            a = [best_at(results[ref][s]["trace"], budget) for s in seeds]
-            b = [best_at(results[e][s]["trace"], budget) for s in seeds]
-            d = mean_se([x - y for x, y in zip(a, b)])
+        for label, budget in ((f"best @ {equal} epochs", equal), ("best @ 60 runs", math.inf),
+                              ("best @ equal compute per seed", None)):
+            pairs = []
+            for s in seeds:
+                # None: per seed, the smaller of the two engines' totals, which both reached
+                b_ = budget if budget is not None else min(sum(t["epochs"] for t in results[x][s]["trace"])
+                                                          for x in (ref, e))
+                pairs.append((best_at(results[ref][s]["trace"], b_), best_at(results[e][s]["trace"], b_)))
+            a, b = [p[0] for p in pairs], [p[1] for p in pairs]
+            d = mean_se([x - y for x, y in pairs])
             verdict = "beats" if -d[0] > d[1] else "behind" if d[0] > d[1] else "level"
-            lines.append(f"- {label}: {ref} / {e} = {np.mean(a) / np.mean(b):.2f}x ({d[0]:+.4f} ± {d[1]:.4f}, "
-                         f"{verdict})")
+            lines.append(f"- {label}: {ref} {np.mean(a):.4f} vs {e} {np.mean(b):.4f} = "
+                         f"{np.mean(a) / np.mean(b):.2f}x ({d[0]:+.4f} ± {d[1]:.4f}, {verdict})")
         pa = [np.mean(results[ref][s]["propose"]) for s in seeds]
         pb = [np.mean(results[e][s]["propose"]) for s in seeds]
         lines.append(f"- time per proposal: {ref} / {e} = {np.mean(pa) / np.mean(pb):.3f}x")

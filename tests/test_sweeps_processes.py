@@ -227,3 +227,4 @@ def test_agents_on_a_local_dask_cluster_get_their_gpus_from_the_sweep_command(tm
     assert len(rs) == 4 and {r["cuda"] for r in rs} <= {"5", "7"}
     assert proc.pid not in {r["ppid"] for r in rs}  # run by agents in the cluster's worker processes
     assert all(a["cuda"] != b["cuda"] for a in rs for b in rs if a is not b and overlap(a, b))
+

@@ -183,6 +183,49 @@ def test_crashing_program_fails_with_its_stderr_tail(here: Path, capsys: pytest.
     assert "[stderr] ValueError: the data set is broken" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("impute", ["latest", "best", "worst"])
+def test_metric_impute_records_failed_runs_so_the_sampler_learns(here: Path, impute: str) -> None:
+    config = {"name": f"impute-{impute}", "method": "grid", "program": program("flaky.py"),
+              "metric": {"name": "loss", "goal": "minimize", "impute": impute},
+              "parameters": {"x": {"values": [0.1, 0.3, 0.7, 0.9]}}}
+    assert sweep(here, config) == 0
+    ts = trials(here, f"impute-{impute}")
+    assert len(ts) == 4
+    for t in ts:
+        x = t.params["x"]
+        if x < 0.5:
+            assert t.state == hd.TrialState.COMPLETE and t.value == pytest.approx(x) and "imputed" not in t.user_attrs
+            continue
+        done = [u.value for u in ts if u.number < t.number and u.state == hd.TrialState.COMPLETE]
+        expected = {"latest": 10 * x, "best": 10 * x, "worst": max(done, default=None)}[impute]
+        if expected is None:  # nothing complete yet to take the worst of: the failure stays a failure
+            assert t.state == hd.TrialState.FAIL
+            continue
+        assert t.state == hd.TrialState.COMPLETE and t.value == pytest.approx(expected)
+        assert t.user_attrs["imputed"] == impute and "exited with code 1" in t.user_attrs["failed"]
+
+
+def test_agents_that_check_the_budget_together_run_no_more_trials_than_it(here: Path) -> None:
+    """The race of two agents (threads or machines) that both see room for one more trial, made deterministic."""
+    from hyperdial.sweeps import read_sweep
+    from hyperdial.sweeps.agent import Agent
+    from hyperdial.sweeps.launch import open_sweep_study
+
+    spec = read_sweep(json.dumps({"study": "cap", "command": [sys.executable, program("dump_args.py")],
+                                  "metric": {"name": "loss"}, "parameters": {"x": {"type": "float", "low": 0,
+                                                                                   "high": 1}},
+                                  "budget": {"trials": 1}}))
+    study = open_sweep_study(spec, f"sqlite:///{here / 'hd.db'}")
+    first, second = Agent(study, spec), Agent(study, spec)
+    os.makedirs(first.log_dir)  # what Agent.run does first
+    assert first._done() is None and second._done() is None  # both see room for one more trial
+    assert first.run_one().state == hd.TrialState.COMPLETE
+    given_up = second.run_one()
+    assert given_up.state == hd.TrialState.FAIL and "not run" in given_up.system_attrs["fail_reason"]
+    assert len(dumps(here)) == 1  # one program ran
+    assert second._done() == "budget of 1 trials reached"
+
+
 def test_hanging_program_is_killed_at_the_trial_timeout(here: Path) -> None:
     start = time.monotonic()
     t = _one(here, "hang.py", "hang", trial_timeout=1)

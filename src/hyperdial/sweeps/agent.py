@@ -118,6 +118,24 @@ def wandb_env(env: dict[str, str], config: dict[str, Any], params_path: str, log
     return out
 
 
+def imputed_value(result: ChildResult, spec: SweepSpec, study: hd.Study) -> float | None:
+    """W&B's `metric.impute` for a failed run (single metric): `worst` the worst value of the study's
+    complete trials, `latest` / `best` the last / best value the run reported; None: nothing to impute."""
+    if len(spec.metrics) != 1 or spec.metrics[0].impute is None:
+        return None
+    m = spec.metrics[0]
+    if m.impute == "worst":
+        seen = [t.values[0] for t in study.trials if t.state == hd.TrialState.COMPLETE and t.values]
+    else:
+        seen = [float(r[m.name]) for r in result.reports if _is_finite_number(r.get(m.name))]
+    if not seen:
+        return None
+    if m.impute == "latest":
+        return seen[-1]
+    worst = m.impute == "worst"
+    return max(seen) if (m.goal == "minimize") == worst else min(seen)
+
+
 def _is_finite_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -212,6 +230,9 @@ class Agent:
     def run_one(self) -> hd.FrozenTrial:
         study, spec = self.study, self.spec
         trial = study.ask()
+        if spec.trials is not None and self._past_cap(trial):
+            return study.tell(trial, state=hd.TrialState.FAIL, fail_reason=(
+                f"not run: other agents started the budget's {spec.trials} trials at the same time"))
         try:
             values = sample_config(trial, spec)
             config = _nest(values, spec.parameters)
@@ -250,6 +271,12 @@ class Agent:
         state, vals, reason = decide(result, spec, spec.trial_timeout)
         if taken:  # the program was stopped: its trial was finished elsewhere (reaped, or told by hand)
             state, vals, reason = hd.TrialState.FAIL, None, "finished elsewhere while its program ran"
+        elif state == hd.TrialState.FAIL and result.stopped != "interrupted":
+            value = imputed_value(result, spec, study)
+            if value is not None:  # W&B's metric.impute: the sampler learns from the failure
+                trial.set_user_attr("imputed", spec.metrics[0].impute)
+                trial.set_user_attr("failed", reason)
+                state, vals, reason = hd.TrialState.COMPLETE, [value], f"imputed ({reason})"
         with open(log_path, "a", encoding="utf-8") as log:
             log.write(f"[hyperdial] trial {trial.number}: {state.name}" + (f" ({reason})" if reason else "") + "\n")
         try:
@@ -264,6 +291,13 @@ class Agent:
         if self.on_finish is not None:
             self.on_finish(frozen)
         return frozen
+
+    def _past_cap(self, trial: hd.Trial) -> bool:
+        """Whether `trial` is past the trial budget: more trials than the budget were asked with numbers up
+        to its own. Numbers are handed out atomically by the storage, so of agents that checked the budget
+        at the same moment, exactly those past it give their trial up (never run)."""
+        taken = sum(1 for t in self.study.trials if t.number <= trial.number and t.state != hd.TrialState.WAITING)
+        return self.spec.trials is not None and taken > self.spec.trials
 
     def _pruning(self, trial: hd.Trial, taken: list[bool]) -> Callable[[dict[str, Any]], bool]:
         """Feed reports to the pruner: steps from the report, else the count of reports (1, 2, ...).
