@@ -228,3 +228,23 @@ def test_agents_on_a_local_dask_cluster_get_their_gpus_from_the_sweep_command(tm
     assert proc.pid not in {r["ppid"] for r in rs}  # run by agents in the cluster's worker processes
     assert all(a["cuda"] != b["cuda"] for a in rs for b in rs if a is not b and overlap(a, b))
 
+
+
+def test_ctrl_c_stops_agents_running_on_a_dask_cluster(tmp_path: Path, env: dict[str, str],
+                                                       dask_scheduler: tuple[str, list[int]]) -> None:
+    address, _ = dask_scheduler
+    config = {"study": "remote-stop", "command": [sys.executable, str(PROGRAMS / "slow.py")],
+              "metric": {"name": "loss"}, "parameters": {"x": {"type": "float", "low": 0, "high": 1}},
+              "budget": {"trials": 10}, "parallel": 2, "executor": {"type": "dask", "address": address}}
+    agent = hyperdial(tmp_path, env, "sweep", write(tmp_path, config), "--grace", "2")
+    flags = [tmp_path / "started.0", tmp_path / "started.1"]
+    wait_for(flags)
+    pids = [int(f.read_text()) for f in flags]
+    agent.send_signal(signal.SIGINT)  # to the sweep command only: the workers run on
+    out, err = agent.communicate(timeout=120)
+    assert agent.returncode == 130, err
+    assert "stopped: interrupted" in out
+    study = hd.load_study(study_name="remote-stop", storage=f"sqlite:///{tmp_path / 'hd.db'}")
+    assert [t.state for t in study.trials] == [hd.TrialState.FAIL] * 2
+    assert all("interrupted" in t.system_attrs["fail_reason"] for t in study.trials)
+    assert not any(alive(pid) for pid in pids)
