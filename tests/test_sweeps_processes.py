@@ -221,7 +221,7 @@ def test_agents_on_a_local_dask_cluster_get_their_gpus_from_the_sweep_command(tm
     env["CUDA_VISIBLE_DEVICES"] = "5,7"
     proc = hyperdial(tmp_path, env, "sweep", native(tmp_path, executor="dask", parallel=2, gpus_per_trial=1,
                                                     budget={"trials": 4}))
-    out, err = proc.communicate(timeout=300)
+    _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     rs = records(tmp_path)
     assert len(rs) == 4 and {r["cuda"] for r in rs} <= {"5", "7"}
