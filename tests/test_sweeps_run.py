@@ -148,9 +148,10 @@ def test_digits_training_script_reports_per_epoch_and_gets_pruned(here: Path) ->
         if t.state == hd.TrialState.COMPLETE:
             assert sorted(t.intermediate_values) == [1, 2, 3, 4, 5, 6]
             assert t.value == t.intermediate_values[6] and 0 <= t.value < 1
-        if t.state == hd.TrialState.PRUNED:
-            assert max(t.intermediate_values) < 6
-            assert "SIGTERM" in Path(t.user_attrs["log"]).read_text()
+        if t.state == hd.TrialState.PRUNED:  # the pruner may also stop a trial at its last epoch (timing decides)
+            assert sorted(t.intermediate_values) == list(range(1, max(t.intermediate_values) + 1))
+            if max(t.intermediate_values) < 6:
+                assert "SIGTERM" in Path(t.user_attrs["log"]).read_text()
     assert min(t.value for t in ts if t.state == hd.TrialState.COMPLETE) < 0.15  # it learns digits
 
 
