@@ -61,8 +61,12 @@ def test_several_metrics_make_a_multi_objective_study() -> None:
     ("budget: {trials: 0}\n", r"`budget\.trials` \(line 4\) must be >= 1"),
     ("budget: {runs: 3}\n", r"`budget\.runs` \(line 4\) is not a known key"),
     ("parallel: two\n", r"`parallel` \(line 4\) must be an integer"),
-    ("executor: {type: dask}\n", r"`executor` \(line 4\) is not supported yet"),
-    ("gpus_per_trial: 1\n", r"`gpus_per_trial` \(line 4\) is not supported yet"),
+    ("executor: spark\n", r"`executor` \(line 4\) must be one of local, dask, ray, got 'spark'"),
+    ("executor: {address: 'tcp://h:1'}\n", r"`executor` \(line 4\) needs `type`"),
+    ("executor: {type: dask, workers: 2}\n", r"`executor\.workers` \(line 4\) is not a known key"),
+    ("executor: {type: local, address: x}\n", r"`executor` \(line 4\) `local` takes no address"),
+    ("gpus_per_trial: -1\n", r"`gpus_per_trial` \(line 4\) must be >= 0"),
+    ("gpus_per_trial: 0.5\n", r"`gpus_per_trial` \(line 4\) must be an integer"),
     ("defaults: {nope: 1}\n", r"`defaults\.nope` \(line 4\) must name a searched parameter"),
     ("epochs: 3\n", r"`epochs` \(line 4\) is not a known key"),
 ])
@@ -92,3 +96,16 @@ def test_missing_file_and_missing_yaml_reader_are_clear(tmp_path: object, monkey
     monkeypatch.setitem(__import__("sys").modules, "yaml", None)
     with pytest.raises(hd.MissingDependency, match=r"pip install 'hyperdial\[sweeps\]'"):
         read_sweep(BASE)
+
+
+@pytest.mark.parametrize(("extra", "executor", "address", "gpus"), [
+    ("", None, None, 0),
+    ("executor: local\n", None, None, 0),
+    ("executor: dask\ngpus_per_trial: 2\n", "dask", None, 2),
+    ("executor: {type: Dask, address: 'tcp://10.0.0.5:8786'}\n", "dask", "tcp://10.0.0.5:8786", 0),
+    ("executor: {type: ray, address: auto}\ngpus_per_trial: 1\n", "ray", "auto", 1),
+])
+def test_executor_and_gpus_per_trial_are_read(extra: str, executor: str | None, address: str | None,
+                                              gpus: int) -> None:
+    spec = read_sweep(BASE + extra, source="native.yaml")
+    assert (spec.executor, spec.executor_address, spec.gpus_per_trial) == (executor, address, gpus)

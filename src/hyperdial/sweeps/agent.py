@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import hyperdial as hd
-from hyperdial.exceptions import TrialFinishedError
+from hyperdial.exceptions import TrialFinishedError, invalid
 from hyperdial.sweeps.child import REPORT_FILE
 from hyperdial.sweeps.command import env_name, env_text, expand
 from hyperdial.sweeps.runner import ChildResult, run_child
@@ -40,6 +40,8 @@ SWEEP_ATTR = "sweep"  # study user attr: {"file": text, "source": path, "format"
 LOG_ATTR = "log"  # trial user attr: the path of the trial's log file
 DEFAULT_LOG_DIR = "hyperdial-logs"
 WANDB_COMPAT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wandb_compat")
+WANDB_REAL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wandb_real")
+WANDB_MODES = ("stand-in", "real")  # $HYPERDIAL_WANDB: which `wandb` a W&B-format sweep's programs import
 DEFAULT_GRACE = 10.0
 
 
@@ -86,6 +88,54 @@ def sample_config(trial: Any, spec: SweepSpec) -> dict[str, Any]:
     return values
 
 
+def wandb_mode(env: dict[str, str]) -> str:
+    """`$HYPERDIAL_WANDB`: `stand-in` (the default: hyperdial's offline stand-in for `wandb`) or `real`."""
+    mode = env.get("HYPERDIAL_WANDB") or "stand-in"
+    if mode not in WANDB_MODES:
+        raise invalid("HYPERDIAL_WANDB", "must be 'stand-in' (the default) or 'real' (the installed wandb "
+                      "package, offline)", mode)
+    return mode
+
+
+def wandb_env(env: dict[str, str], config: dict[str, Any], params_path: str, log_dir: str) -> dict[str, str]:
+    """What a W&B-format trial's environment gets so `import wandb` works offline and reports to the agent.
+
+    stand-in: hyperdial's stand-in first on PYTHONPATH. real: a small hook first on PYTHONPATH
+    (it imports the installed package and reports what runs log), the trial's parameters in the
+    file W&B's own agent writes (`WANDB_SWEEP_PARAM_PATH`, `{name: {value: v}}`; JSON is YAML),
+    `WANDB_MODE=offline` and `WANDB_DIR` the logs folder unless the environment sets them."""
+    out: dict[str, str] = {}
+    if wandb_mode(env) == "real":
+        with open(params_path, "w", encoding="utf-8") as f:
+            json.dump({"wandb_version": 1, **{k: {"value": v} for k, v in config.items()}}, f)
+        out["WANDB_SWEEP_PARAM_PATH"] = params_path
+        out["WANDB_MODE"] = env.get("WANDB_MODE") or "offline"
+        out["WANDB_DIR"] = env.get("WANDB_DIR") or log_dir
+        hook = WANDB_REAL
+    else:
+        hook = WANDB_COMPAT
+    out["PYTHONPATH"] = os.pathsep.join(p for p in (hook, env.get("PYTHONPATH")) if p)
+    return out
+
+
+def imputed_value(result: ChildResult, spec: SweepSpec, study: hd.Study) -> float | None:
+    """W&B's `metric.impute` for a failed run (single metric): `worst` the worst value of the study's
+    complete trials, `latest` / `best` the last / best value the run reported; None: nothing to impute."""
+    if len(spec.metrics) != 1 or spec.metrics[0].impute is None:
+        return None
+    m = spec.metrics[0]
+    if m.impute == "worst":
+        seen = [t.values[0] for t in study.trials if t.state == hd.TrialState.COMPLETE and t.values]
+    else:
+        seen = [float(r[m.name]) for r in result.reports if _is_finite_number(r.get(m.name))]
+    if not seen:
+        return None
+    if m.impute == "latest":
+        return seen[-1]
+    worst = m.impute == "worst"
+    return max(seen) if (m.goal == "minimize") == worst else min(seen)
+
+
 def _is_finite_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -128,7 +178,8 @@ class Agent:
     def __init__(self, study: hd.Study, spec: SweepSpec, *, budget: Budget | None = None,
                  stop: threading.Event | None = None, log_dir: str = DEFAULT_LOG_DIR,
                  grace: float = DEFAULT_GRACE, started_at: float | None = None,
-                 on_finish: Callable[[hd.FrozenTrial], None] | None = None) -> None:
+                 on_finish: Callable[[hd.FrozenTrial], None] | None = None, devices: str | None = None,
+                 cwd: str | None = None) -> None:
         self.study = study
         self.spec = spec
         self.budget = budget or Budget()
@@ -137,6 +188,10 @@ class Agent:
         self.grace = grace
         self.started_at = time.monotonic() if started_at is None else started_at
         self.on_finish = on_finish
+        self.devices = devices  # CUDA_VISIBLE_DEVICES of every program this agent runs (gpus_per_trial)
+        self.cwd = cwd  # where programs run (None: this process's working directory)
+        if spec.format == "wandb":
+            wandb_mode(dict(os.environ))  # a bad $HYPERDIAL_WANDB stops the agent before any trial
 
     def _done(self) -> str | None:
         """Why no new trial should start, or None."""
@@ -175,6 +230,9 @@ class Agent:
     def run_one(self) -> hd.FrozenTrial:
         study, spec = self.study, self.spec
         trial = study.ask()
+        if spec.trials is not None and self._past_cap(trial):
+            return study.tell(trial, state=hd.TrialState.FAIL, fail_reason=(
+                f"not run: other agents started the budget's {spec.trials} trials at the same time"))
         try:
             values = sample_config(trial, spec)
             config = _nest(values, spec.parameters)
@@ -191,8 +249,11 @@ class Agent:
             env.update({env_name(name): env_text(v) for name, v in values.items()})
             env.update({"HYPERDIAL_TRIAL": str(trial.number), "HYPERDIAL_STUDY": study.study_name,
                         "HYPERDIAL_CONFIG": json.dumps(config), REPORT_FILE: report_path})
-            if spec.format == "wandb" and env.get("HYPERDIAL_WANDB") != "real":  # `import wandb`: the stand-in
-                env["PYTHONPATH"] = os.pathsep.join(p for p in (WANDB_COMPAT, env.get("PYTHONPATH")) if p)
+            if spec.format == "wandb":  # `import wandb`: the stand-in, or the real package offline
+                env.update(wandb_env(env, config, base + ".wandb-params.yaml", self.log_dir))
+            if self.devices is not None:
+                env["CUDA_VISIBLE_DEVICES"] = self.devices
+                trial.set_user_attr("gpus", self.devices)
             trial.set_user_attr(LOG_ATTR, log_path)
             trial.set_user_attr("config", config)
             trial.set_user_attr("argv", argv)
@@ -201,7 +262,7 @@ class Agent:
             taken: list[bool] = []
             result = run_child(argv, env=env, log_path=log_path, report_path=report_path,
                                on_report=self._pruning(trial, taken), timeout=spec.trial_timeout, grace=self.grace,
-                               stop=self.stop)
+                               stop=self.stop, cwd=self.cwd)
         except BaseException as exc:
             with contextlib.suppress(TrialFinishedError):
                 study.tell(trial, state=hd.TrialState.FAIL,
@@ -210,6 +271,12 @@ class Agent:
         state, vals, reason = decide(result, spec, spec.trial_timeout)
         if taken:  # the program was stopped: its trial was finished elsewhere (reaped, or told by hand)
             state, vals, reason = hd.TrialState.FAIL, None, "finished elsewhere while its program ran"
+        elif state == hd.TrialState.FAIL and result.stopped != "interrupted":
+            value = imputed_value(result, spec, study)
+            if value is not None:  # W&B's metric.impute: the sampler learns from the failure
+                trial.set_user_attr("imputed", spec.metrics[0].impute)
+                trial.set_user_attr("failed", reason)
+                state, vals, reason = hd.TrialState.COMPLETE, [value], f"imputed ({reason})"
         with open(log_path, "a", encoding="utf-8") as log:
             log.write(f"[hyperdial] trial {trial.number}: {state.name}" + (f" ({reason})" if reason else "") + "\n")
         try:
@@ -224,6 +291,13 @@ class Agent:
         if self.on_finish is not None:
             self.on_finish(frozen)
         return frozen
+
+    def _past_cap(self, trial: hd.Trial) -> bool:
+        """Whether `trial` is past the trial budget: more trials than the budget were asked with numbers up
+        to its own. Numbers are handed out atomically by the storage, so of agents that checked the budget
+        at the same moment, exactly those past it give their trial up (never run)."""
+        taken = sum(1 for t in self.study.trials if t.number <= trial.number and t.state != hd.TrialState.WAITING)
+        return self.spec.trials is not None and taken > self.spec.trials
 
     def _pruning(self, trial: hd.Trial, taken: list[bool]) -> Callable[[dict[str, Any]], bool]:
         """Feed reports to the pruner: steps from the report, else the count of reports (1, 2, ...).

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import hyperdial as hd
+from hyperdial.executors.gpus import GpuSlots
 from hyperdial.sweeps import read_sweep
 from hyperdial.sweeps.agent import DEFAULT_LOG_DIR, SWEEP_ATTR, Agent, Budget
 from hyperdial.sweeps.errors import SweepFileError
@@ -74,28 +75,42 @@ def run_agents(
     progress: Callable[[bool], None] | None = None,
     progress_every: float = 1.0,
 ) -> str:
-    """Run `parallel` agents (threads, one child each) until the budget ends; returns why they stopped.
+    """Run `parallel` agents (threads, one child each; tasks on a cluster with the file's `executor`,
+    `hyperdial.sweeps.cluster`) until the budget ends; returns why they stopped. With
+    `gpus_per_trial: k` each agent keeps its own group of k devices (CUDA_VISIBLE_DEVICES of its
+    programs); there are then at most (devices seen) // k agents.
 
     Ctrl-C (or SIGTERM) stops them: running children get SIGTERM, then SIGKILL after `grace`
     seconds, and their trials are recorded as FAIL, so nothing is left RUNNING. `progress(final)`
     is called every `progress_every` seconds from this thread.
     """
+    started = time.monotonic()
+    parallel = parallel or spec.parallel
+    if spec.executor is not None:
+        from hyperdial.sweeps.cluster import run_cluster_agents
+
+        return run_cluster_agents(study, spec, parallel=parallel, count=count, log_dir=log_dir, grace=grace,
+                                  started=started, progress=progress, progress_every=progress_every)
+    groups: list[str | None] = [None] * parallel
+    if spec.gpus_per_trial:  # each agent keeps one group of devices for all its programs
+        slots = GpuSlots(spec.gpus_per_trial)
+        parallel = min(parallel, slots.capacity)
+        groups = [slots.acquire() for _ in range(parallel)]
     stop = threading.Event()
     budget = Budget(count=count)
-    started = time.monotonic()
     reasons: list[str] = []
     errors: list[BaseException] = []
 
-    def work() -> None:
+    def work(devices: str | None) -> None:
         try:
             reasons.append(Agent(study, spec, budget=budget, stop=stop, log_dir=log_dir, grace=grace,
-                                 started_at=started).run())
+                                 started_at=started, devices=devices).run())
         except BaseException as exc:  # noqa: BLE001 - recorded by the agent; stop the others, raise below
             errors.append(exc)
             stop.set()
 
-    threads = [threading.Thread(target=work, name=f"hyperdial-agent-{i}", daemon=True)
-               for i in range(parallel or spec.parallel)]
+    threads = [threading.Thread(target=work, args=(groups[i],), name=f"hyperdial-agent-{i}", daemon=True)
+               for i in range(parallel)]
     interrupted = threading.Event()
 
     def on_sigterm(signum: int, frame: Any) -> None:

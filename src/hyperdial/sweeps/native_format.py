@@ -17,6 +17,8 @@ storage: sqlite:///hyperdial.db
 defaults: {kernel: rbf, C: 1.0}       # a first trial at known-good values
 seed: 0
 trial_timeout: 600
+executor: {type: dask, address: "tcp://10.0.0.5:8786"}   # agents as cluster tasks (dask or ray; no address: local)
+gpus_per_trial: 1                     # each trial's program sees its own CUDA_VISIBLE_DEVICES
 ```
 """
 
@@ -38,10 +40,7 @@ TOP_KEYS = (
     "study", "description", "program", "command", "parameters", "metric", "metrics", "method", "early_stopping",
     "budget", "parallel", "storage", "defaults", "seed", "trial_timeout", "executor", "gpus_per_trial",
 )
-_NOT_YET = {
-    "executor": "running agents on Dask or Ray is not implemented yet; start `hyperdial agent` on each machine",
-    "gpus_per_trial": "GPU assignment is not implemented yet; set CUDA_VISIBLE_DEVICES per agent",
-}
+EXECUTORS = ("local", "dask", "ray")
 _NOT_PLUGINS = ("Sampler", "Pruner", "Budget", "BudgetView")  # protocols and helpers, not classes to name
 _ALIASES = {"random": "Random", "grid": "Grid", "bayes": "Auto", "auto": "Auto", "tpe": "TPE", "gp": "GP",
             "cmaes": "CMAES", "qmc": "QMC", "nsga2": "NSGA2"}
@@ -155,13 +154,34 @@ def _plugin(where: Where, key: str, module: Any, aliases: dict[str, str]) -> tup
     return resolved, args
 
 
+def _executor(top: Where) -> tuple[str | None, str | None]:
+    """`executor: dask` (a local cluster), `{type: dask, address: tcp://...}`, `ray`, `{type: ray, address: auto}`,
+    or `local` (the default: agents in threads of `hyperdial sweep`)."""
+    node = top.node["executor"]
+    if isinstance(node, str):
+        kind, address = node, None
+    elif isinstance(node, dict):
+        where = top.child("executor")
+        only_keys(where, ("type", "address"))
+        if "type" not in node:
+            raise where.error(None, f"needs `type` ({', '.join(EXECUTORS)})")
+        kind = text(where, "type")
+        address = text(where, "address") if "address" in node else None
+    else:
+        raise top.error("executor", f"must be one of {', '.join(EXECUTORS)} or a mapping with `type` and `address`",
+                        node)
+    kind = kind.lower()
+    if kind not in EXECUTORS:
+        raise top.error("executor", f"must be one of {', '.join(EXECUTORS)}", kind)
+    if kind == "local" and address is not None:
+        raise top.error("executor", "`local` takes no address", address)
+    return (None if kind == "local" else kind), address
+
+
 def read_native(data: dict[str, Any], *, source: str, text_: str) -> SweepSpec:
     """A validated `SweepSpec` from hyperdial's native format."""
     top = Where(source, data, ())
     only_keys(top, TOP_KEYS)
-    for key, why in _NOT_YET.items():
-        if key in data:
-            raise top.error(key, f"is not supported yet: {why}")
     study = text(top, "study")
     if "command" not in data:
         raise top.error(None, "needs `command`, the argv list of each trial (macros as in W&B)")
@@ -200,6 +220,10 @@ def read_native(data: dict[str, Any], *, source: str, text_: str) -> SweepSpec:
         spec.seed = number(top, "seed", low=0, integer=True)
     if "trial_timeout" in data:
         spec.trial_timeout = float(number(top, "trial_timeout", low=0, strict=True))
+    if "executor" in data:
+        spec.executor, spec.executor_address = _executor(top)
+    if "gpus_per_trial" in data:
+        spec.gpus_per_trial = number(top, "gpus_per_trial", low=0, integer=True)
     if "defaults" in data:
         d = top.child("defaults")
         mapping(d, "parameter -> value")

@@ -62,6 +62,9 @@ class SweepSpec:
     defaults: dict[str, Any] | None = None
     seed: int | None = None
     trial_timeout: float | None = None
+    executor: str | None = None  # None: agents in threads here; "dask" or "ray": agents as cluster tasks
+    executor_address: str | None = None  # the cluster's address; None: a local cluster
+    gpus_per_trial: int = 0
     attrs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 

@@ -14,7 +14,8 @@ first on the program's PYTHONPATH, so `import wandb` finds this module, offline.
 
 Anything else of W&B's API raises AttributeError naming this stand-in. Set
 `HYPERDIAL_WANDB=real` in the agent's environment to let programs import the real `wandb`
-package instead (which then talks to W&B itself). docs/sweeps.md, "Programs written for W&B".
+package instead, offline, with what its runs log read by the agent (`../wandb_real`).
+docs/sweeps.md, "Programs written for W&B".
 """
 
 from __future__ import annotations
