@@ -26,7 +26,7 @@ import pytest
 from hyperdial.storage import Storage
 
 PG_ENV = "HYPERDIAL_TEST_POSTGRES_URL"
-collect_ignore = ["data"]  # scripts that write fixtures, not tests
+collect_ignore = ["data", "sweep_programs"]  # scripts that write fixtures, and child programs the sweep tests run: not tests
 
 
 # The markers declared in pyproject.toml, applied here so that `-m "not slow and not postgres"`

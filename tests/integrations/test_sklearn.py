@@ -263,8 +263,6 @@ def test_a_bad_space_is_refused_naming_it(iris) -> None:
         SearchCV(LogisticRegression(), {"nope": [1.0]}, n_trials=1, cv=3).fit(X, y)
 
 
-@pytest.mark.xfail(strict=True, reason="hyperdial.presets.Preset holds MappingProxyType fields, which neither "
-                   "copy.deepcopy nor pickle can copy; scikit-learn's clone deep-copies every parameter")
 def test_a_search_over_a_preset_can_be_cloned_and_pickled() -> None:
     from sklearn.base import clone
 

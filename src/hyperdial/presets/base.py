@@ -30,6 +30,11 @@ _log = logging.getLogger("hyperdial.presets")
 OVERRIDE_SOURCE = "overridden with Preset.with_()"
 
 
+def _rebuild(name: str, version: str, space: dict[str, Distribution], defaults: dict[str, Any],
+             priority: tuple[str, ...], sources: dict[str, str]) -> Preset:
+    return Preset(name=name, version=version, space=space, defaults=defaults, priority=priority, sources=sources)
+
+
 def _same(dist: Distribution, a: Any, b: Any) -> bool:
     # compare as the storage does (1 and 1.0 are the same Float value; 1 and True different choices)
     return dist.contains(a) and dist.contains(b) and dist.to_internal(a) == dist.to_internal(b)
@@ -111,6 +116,12 @@ class Preset:
 
     def __hash__(self) -> int:
         return hash((self.name, self.version, self.priority))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # MappingProxyType cannot be pickled or deep-copied: rebuild (and revalidate) from plain dicts,
+        # so a preset can travel to a worker process and sklearn.base.clone can copy a SearchCV over it
+        return (_rebuild, (self.name, self.version, dict(self.space), dict(self.defaults), self.priority,
+                           dict(self.sources)))
 
     def with_(
         self,
