@@ -199,9 +199,13 @@ def train_trial(config: dict[str, Any], trial: hd.Trial, setup: Setup) -> float:
 
 # -- the study ------------------------------------------------------------------------------------------
 
-def build_sampler(args: argparse.Namespace, preset: Any) -> Any:
-    # staged tuning (hd.samplers.Staged(base, priority=preset.priority, defaults=preset.defaults)) goes here
-    return hd.samplers.TPE(seed=args.seed)
+def build_sampler(args: argparse.Namespace, preset: Any, n_trials: int) -> Any:
+    base = hd.samplers.TPE(seed=args.seed)
+    if not args.staged:
+        return base
+    # the most impactful first: learning_rate and num_train_epochs, then r, the first trials at the defaults' r
+    stages = hd.samplers.staged.default_stages(len(preset.priority), n_trials)
+    return hd.samplers.Staged(base, priority=preset.priority, defaults=dict(preset.defaults), stages=stages)
 
 
 def run(args: argparse.Namespace) -> hd.Study:
@@ -220,10 +224,10 @@ def run(args: argparse.Namespace) -> hd.Study:
     print(f"pretraining the base model on the verb-second language ({size.pretrain_steps} steps)...")
     print(f"base model: final training loss {pretrain_base(setup):.3f}")
     preset = hd.presets.lora_finetune().only(["learning_rate", "num_train_epochs", "r"])
-    study = hd.create_study(storage=storage, sampler=build_sampler(args, preset),
+    n_trials = args.n_trials or size.n_trials
+    study = hd.create_study(storage=storage, sampler=build_sampler(args, preset, n_trials),
                             pruner=hd.pruners.ASHA(min_resource=1, reduction_factor=3), load_if_exists=True,
                             study_name=f"lora-{args.size}")
-    n_trials = args.n_trials or size.n_trials
     run_on = {"executor": "process", "gpus_per_trial": size.gpus_per_trial} if size.gpus_per_trial else {}
     preset.tune(functools.partial(train_trial, setup=setup), n_trials=n_trials, study=study,
                 show_progress_bar=False, **run_on)
@@ -258,6 +262,8 @@ def main(argv: list[str] | None = None) -> hd.Study:
     parser.add_argument("--size", choices=sorted(SIZES), default="tiny")
     parser.add_argument("--n-trials", type=int, default=None, help="default: 20 (tiny), 16 (gpu)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--staged", action="store_true",
+                        help="staged tuning: learning rate and epochs first, LoRA rank added later (hd.samplers.Staged)")
     parser.add_argument("--storage", default=None, help="a SQLAlchemy URL; default in memory (a file for gpu)")
     parser.add_argument("--workdir", default=None, help="where the base model and runs go; default a temp folder")
     return run(parser.parse_args(argv))

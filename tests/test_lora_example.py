@@ -53,3 +53,17 @@ def test_tiny_lora_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
                  f"best trial {study.best_trial.number}: eval loss"):
         assert line in out
     assert (tmp_path / "base" / "config.json").exists()  # the base model was built and saved here, not downloaded
+
+
+@pytest.mark.timeout(1200)
+def test_tiny_lora_example_staged_tunes_the_rank_last(tmp_path: Path) -> None:
+    example = load_example()
+    n = 8
+    study = example.main(["--size", "tiny", "--staged", "--n-trials", str(n), "--workdir", str(tmp_path)])
+    trials = sorted(study.trials, key=lambda t: t.number)
+    preset = hd.presets.lora_finetune().only(["learning_rate", "num_train_epochs", "r"])
+    first_stage = hd.samplers.default_stages(3, n)[0].trials
+    assert len(trials) == n and 0 < first_stage < n
+    # stage 1 tunes learning_rate and num_train_epochs; the rank stays at the preset's default until it ends
+    assert all(t.params["r"] == preset.defaults["r"] for t in trials[:first_stage])
+    assert len({t.params["learning_rate"] for t in trials[:first_stage]}) == first_stage

@@ -41,3 +41,16 @@ def test_demo_and_readme_example_share_a_folder(tmp_path: Path) -> None:
     studies = {s.name: s for s in hd.get_all_studies(url)}
     assert len(studies) == 2
     assert sorted(s.directions[0] for s in studies.values()) == ["maximize", "minimize"]
+
+
+def test_readme_preset_three_liner_runs_as_written(tmp_path: Path) -> None:
+    match = re.search(r"From established defaults, in three lines.*?```python\n(.*?)```", README.read_text(), re.DOTALL)
+    assert match, "the README lost its preset example"
+    stand_in = ("import math\n\ndef train(config):\n"
+                "    return (math.log10(config['lr']) + 3) ** 2 + config['dropout']\n\n")
+    code = match.group(1).replace("n_trials=40", "n_trials=12")
+    (tmp_path / "preset_example.py").write_text(code.replace("import hyperdial as hd\n", "import hyperdial as hd\n" + stand_in, 1))
+    res = subprocess.run([sys.executable, "preset_example.py"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Preset adam v" in res.stdout and "Defaults (trial 0)" in res.stdout
