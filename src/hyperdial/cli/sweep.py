@@ -17,6 +17,7 @@ from typing import Any
 import hyperdial as hd
 from hyperdial.cli._output import escape
 from hyperdial.cli.commands import CommandError, display_storage, open_study
+from hyperdial.cli.maintenance import _seconds
 
 
 def _positive(text: str) -> int:
@@ -26,16 +27,6 @@ def _positive(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {text!r}")
     return value
 
 
