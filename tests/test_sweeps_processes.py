@@ -248,3 +248,31 @@ def test_ctrl_c_stops_agents_running_on_a_dask_cluster(tmp_path: Path, env: dict
     assert [t.state for t in study.trials] == [hd.TrialState.FAIL] * 2
     assert all("interrupted" in t.system_attrs["fail_reason"] for t in study.trials)
     assert not any(alive(pid) for pid in pids)
+
+
+def test_ctrl_c_in_the_terminal_stops_agents_on_a_local_dask_cluster(tmp_path: Path, env: dict[str, str]) -> None:
+    """A Ctrl-C typed in a terminal reaches the whole process group: the sweep command and the worker
+    processes of its local Dask cluster. The agents in the workers must still stop cleanly."""
+    pytest.importorskip("distributed", reason="the dask extra is part of the test extra")
+    config = {"study": "group-stop", "command": [sys.executable, str(PROGRAMS / "slow.py")],
+              "metric": {"name": "loss"}, "parameters": {"x": {"type": "float", "low": 0, "high": 1}},
+              "budget": {"trials": 10}, "parallel": 2, "executor": "dask"}
+    agent = subprocess.Popen([sys.executable, "-m", "hyperdial", "--storage", f"sqlite:///{tmp_path / 'hd.db'}",
+                              "sweep", write(tmp_path, config), "--grace", "2"], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        flags = [tmp_path / "started.0", tmp_path / "started.1"]
+        wait_for(flags)
+        pids = [int(f.read_text()) for f in flags]
+        os.killpg(agent.pid, signal.SIGINT)  # as the terminal does: to every process of the group
+        out, err = agent.communicate(timeout=120)
+    finally:
+        if agent.poll() is None:
+            os.killpg(agent.pid, signal.SIGKILL)
+            agent.communicate()
+    assert agent.returncode == 130, err
+    assert "stopped: interrupted" in out and "KeyboardInterrupt" not in err
+    study = hd.load_study(study_name="group-stop", storage=f"sqlite:///{tmp_path / 'hd.db'}")
+    assert [t.state for t in study.trials] == [hd.TrialState.FAIL] * 2
+    assert all("interrupted" in t.system_attrs["fail_reason"] for t in study.trials)
+    assert not any(alive(pid) for pid in pids)
