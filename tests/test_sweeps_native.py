@@ -69,6 +69,9 @@ def test_several_metrics_make_a_multi_objective_study() -> None:
     ("gpus_per_trial: 0.5\n", r"`gpus_per_trial` \(line 4\) must be an integer"),
     ("defaults: {nope: 1}\n", r"`defaults\.nope` \(line 4\) must name a searched parameter"),
     ("epochs: 3\n", r"`epochs` \(line 4\) is not a known key"),
+    ("parameters:\n  lr: 3\n", r"`parameters\.lr` \(line 5\) must be a mapping"),
+    ("budget: 5\n", r"`budget` \(line 4\) must be a mapping"),
+    ("parameters:\n  a: {values: [1]}\n  b: {values: [1], when: a}\n", r"`parameters\.b\.when` \(line 6\) must be a"),
 ])
 def test_malformed_native_files_name_the_key_path_and_line(extra: str, match: str) -> None:
     with pytest.raises(SweepFileError, match=match):
@@ -81,6 +84,7 @@ def test_malformed_native_files_name_the_key_path_and_line(extra: str, match: st
     ("study: s\ncommand: 'python t.py'\nmetric: {name: loss}\n", r"`command` \(line 2\) must be a list"),
     ("study: ''\ncommand: [x]\nmetric: {name: loss}\n", r"`study` \(line 1\) must be a non-empty string"),
     ("- a\n- b\n", r"must be a mapping"),
+    ("study: s\ncommand: [x]\nmetrics:\n  - loss\n", r"`metrics\.0` \(line 3\) must be a mapping"),
 ])
 def test_missing_pieces(text: str, match: str) -> None:
     with pytest.raises(SweepFileError, match=match):

@@ -148,9 +148,17 @@ def test_yaml_12_numbers_crlf_and_tags() -> None:
     ("method: grid\nmetric: {name: loss}\nparameters:\n  x: {min: 0.0, max: 1.0}\n",
      r"grid search.*x is uniform"),
     ("method: random\nmetric: {name: loss}\nprogram: t.py\nparameters:\n  x: {value: 1}\n  x: {value: 2}\n",
-     r"line 6: key 'x' appears twice"),
+     r"sweep\.yaml: line 6: key 'x' appears twice"),
     ("method: random\nmetric: {name: loss}\ncommand: ['${program}']\n", r"uses \$\{program\} but the file has no"),
     ("method: random\nmetric: {name: loss}\nscheduler: {engine: optuna}\n", r"`scheduler`.*W&B Launch"),
+    # a value where a mapping belongs: the line of its key
+    ("method: random\nmetric: loss\n", r"`metric` \(line 2\) must be a mapping"),
+    ("method: random\nmetric: {name: loss}\nparameters:\n  lr: 0.1\n", r"`parameters\.lr` \(line 4\) must be a mapping"),
+    ("method: random\nmetric: {name: loss}\nparameters: [lr]\n", r"`parameters` \(line 3\) must be a mapping"),
+    ("method: random\nmetric: {name: loss}\nearly_terminate: hyperband\n",
+     r"`early_terminate` \(line 3\) must be a mapping"),
+    ("method: random\nmetric: {name: loss}\nparameters:\n  a.b: {value: 1}\n  a:\n    parameters:\n"
+     "      b: {value: 2}\n", r"`parameters\.a\.parameters\.b` \(line 7\) names the parameter 'a\.b' a second"),
 ])
 def test_malformed_files_name_the_key_path_and_line(text: str, match: str) -> None:
     with pytest.raises(SweepFileError, match=match):

@@ -125,7 +125,11 @@ def _parameters(where: Where, prefix: tuple[str, ...], out: list[Parameter]) -> 
         if not isinstance(key, str) or not _NAME.match(key):
             raise where.error(key, "is not a valid W&B parameter name (letters, digits, _ . -, not first digit)")
         path = (*prefix, key)
-        _parameter(where.child(key), ".".join(path), path, out)
+        name = ".".join(path)
+        if any(p.name == name for p in out):  # `a.b` beside `a: {parameters: {b: ...}}`
+            raise where.error(key, f"names the parameter {name!r} a second time (a dotted name and a nested "
+                                   "`parameters:` give the same name here)")
+        _parameter(where.child(key), name, path, out)
 
 
 def _metric(where: Where) -> Metric:
