@@ -372,3 +372,25 @@ def test_unknown_wandb_mode_is_refused_before_any_trial(here: Path, monkeypatch:
     assert sweep(here, config) != 0
     assert "HYPERDIAL_WANDB='online'" in capsys.readouterr().err
     assert trials(here, "bad-mode") == []
+
+
+def test_summary_and_progress_say_what_the_issue_asks(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The closing summary: best value, best parameters (as the program got them: a list, not its position),
+    counts by state, where the logs are, the next commands; the progress line: done / pruned / failed /
+    running, best so far, elapsed time."""
+    config = {"name": "summary", "method": "grid", "metric": {"name": "loss"}, "program": program("dump_args.py"),
+              "parameters": {"layers": {"values": [[16, 16], [32]]}, "seed": {"value": 7}}}
+    assert sweep(here, config) == 0
+    out, err = capsys.readouterr()
+    best = next(t for t in trials(here, "summary") if t.number == 0)  # dump_args reports 0.5 * trial number
+    storage = f"sqlite:///{here / 'hd.db'}"
+    assert out.splitlines() == [
+        "sweep 'summary' stopped: grid exhausted",
+        "trials: 2 complete",
+        "best loss: 0 (trial 0)",
+        f"best parameters: layers={best.user_attrs['config']['layers']!r}",
+        f"logs: hyperdial-logs/ (hyperdial logs summary TRIAL --storage {storage})",
+        f"next: hyperdial trials summary --storage {storage}   |   hyperdial best summary --storage {storage}",
+        f"more agents: hyperdial agent summary --storage {storage}",
+    ]
+    assert "2 done (2 complete, 0 pruned, 0 failed), 0 running | best 0 | 00:0" in err

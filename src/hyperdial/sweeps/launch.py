@@ -153,7 +153,8 @@ def summary(study: hd.Study, spec: SweepSpec, *, reason: str, storage: str, log_
     if complete and len(spec.metrics) == 1:
         best = study.best_trial
         lines.append(f"best {spec.metrics[0].name}: {best.value:.6g} (trial {best.number})")
-        lines.append("best parameters: " + ", ".join(f"{k}={v!r}" for k, v in sorted(best.params.items())))
+        shown = {p.name: p.program_value(best.params[p.name]) for p in spec.parameters if p.name in best.params}
+        lines.append("best parameters: " + ", ".join(f"{k}={v!r}" for k, v in sorted(shown.items())))
     elif complete:
         lines.append(f"Pareto front: {len(study.best_trials)} trials")
     else:
