@@ -394,3 +394,12 @@ def test_summary_and_progress_say_what_the_issue_asks(here: Path, capsys: pytest
         f"more agents: hyperdial agent summary --storage {storage}",
     ]
     assert "2 done (2 complete, 0 pruned, 0 failed), 0 running | best 0 | 00:0" in err
+
+
+def test_a_pruned_program_that_ignores_sigterm_gets_sigkill_and_is_pruned(here: Path) -> None:
+    start = time.monotonic()
+    t = _one(here, "hang.py", "pruned-hang", early_stopping={"type": "Threshold", "upper": 0.5})
+    assert time.monotonic() - start < 30  # not the hour hang.py sleeps: SIGKILL after the 1 s grace
+    assert t.state == hd.TrialState.PRUNED and t.intermediate_values == {1: 1.0}
+    log = Path(t.user_attrs["log"]).read_text()
+    assert "stopping the program (pruned): SIGTERM" in log and "1 s after SIGTERM: SIGKILL" in log
