@@ -403,3 +403,26 @@ def test_a_pruned_program_that_ignores_sigterm_gets_sigkill_and_is_pruned(here: 
     assert t.state == hd.TrialState.PRUNED and t.intermediate_values == {1: 1.0}
     log = Path(t.user_attrs["log"]).read_text()
     assert "stopping the program (pruned): SIGTERM" in log and "1 s after SIGTERM: SIGKILL" in log
+
+
+def test_several_metrics_run_a_multi_objective_sweep(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    reporter = ("import os, json; x = float(os.environ['HYPERDIAL_PARAM_X']); "
+                "[print('hyperdial: ' + json.dumps({'err': (x - 0.5) ** 2 * (4 - s), 'size': x, 'step': s})) "
+                "for s in (1, 2, 3)]")
+    config = {"study": "multi", "command": [sys.executable, "-c", reporter],
+              "metrics": [{"name": "err"}, {"name": "size", "goal": "minimize"}],
+              "parameters": {"x": {"type": "float", "low": 0, "high": 1}}, "method": "NSGA2", "seed": 0,
+              "budget": {"trials": 6}}
+    assert sweep(here, config) == 0
+    out = capsys.readouterr().out
+    study = hd.load_study(study_name="multi", storage=f"sqlite:///{here / 'hd.db'}")
+    ts = study.trials
+    assert [t.state for t in ts] == [hd.TrialState.COMPLETE] * 6
+    for t in ts:  # each metric's last report is the trial's value
+        x = t.params["x"]
+        assert t.values == pytest.approx(((x - 0.5) ** 2, x))
+        assert sorted(t.intermediate_values) == [1, 2, 3]
+    front = sorted(study.best_trials, key=lambda t: t.number)
+    assert f"Pareto front: {len(front)} trial(s):" in out
+    for t in front:
+        assert f"  trial {t.number}: err={t.values[0]:.6g}, size={t.values[1]:.6g}; x={t.params['x']!r}" in out
