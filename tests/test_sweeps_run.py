@@ -426,3 +426,26 @@ def test_several_metrics_run_a_multi_objective_sweep(here: Path, capsys: pytest.
     assert f"Pareto front: {len(front)} trial(s):" in out
     for t in front:
         assert f"  trial {t.number}: err={t.values[0]:.6g}, size={t.values[1]:.6g}; x={t.params['x']!r}" in out
+
+
+def test_budget_timeout_starts_no_trial_after_it(here: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("STARTED_FLAG", str(here / "started"))
+    monkeypatch.setenv("SLOW_FOR", "3")  # each trial outlasts the 2 s budget
+    t = _one(here, "slow.py", "timed", budget={"timeout": 2, "trials": 5})
+    assert t.state == hd.TrialState.COMPLETE and t.value == 0.5  # the running trial ends; no other starts
+    assert "sweep 'timed' stopped: budget timeout reached" in capsys.readouterr().out
+
+
+def test_a_missing_envvar_stops_the_sweep_before_anything_runs(here: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("NO_SUCH_VAR", raising=False)
+    config = {"name": "envvar", "method": "random", "metric": {"name": "loss"}, "program": program("dump_args.py"),
+              "command": ["${env}", "${interpreter}", "${program}", "--data=${envvar:NO_SUCH_VAR}/train"],
+              "parameters": {"x": {"values": [1]}}}
+    assert sweep(here, config) == 1
+    assert "uses ${envvar:NO_SUCH_VAR} but NO_SUCH_VAR is not set" in capsys.readouterr().err
+    assert not (here / "hd.db").exists() and not (here / "dump.jsonl").exists()
+    monkeypatch.setenv("NO_SUCH_VAR", "/data")
+    assert sweep(here, config, "--count", "1") == 0
+    assert dumps(here)[0]["argv"] == ["--data=/data/train"]
