@@ -157,8 +157,8 @@ def test_yaml_12_numbers_crlf_and_tags() -> None:
     ("method: random\nmetric: {name: loss}\nparameters: [lr]\n", r"`parameters` \(line 3\) must be a mapping"),
     ("method: random\nmetric: {name: loss}\nearly_terminate: hyperband\n",
      r"`early_terminate` \(line 3\) must be a mapping"),
-    ("method: random\nmetric: {name: loss}\nparameters:\n  a.b: {value: 1}\n  a:\n    parameters:\n"
-     "      b: {value: 2}\n", r"`parameters\.a\.parameters\.b` \(line 7\) names the parameter 'a\.b' a second"),
+    (("method: random\nmetric: {name: loss}\nparameters:\n  a.b: {value: 1}\n  a:\n    parameters:\n"
+      "      b: {value: 2}\n"), r"`parameters\.a\.parameters\.b` \(line 7\) names the parameter 'a\.b' a second"),
 ])
 def test_malformed_files_name_the_key_path_and_line(text: str, match: str) -> None:
     with pytest.raises(SweepFileError, match=match):
