@@ -186,3 +186,11 @@ def test_grid_q_uniform_is_wandbs_arange() -> None:
                       "  x: {distribution: q_uniform, min: 0, max: 1, q: 0.25}\n  n: {min: 1, max: 3}\n")
     grid = spec.make_sampler()
     assert grid.space == {"n": (1, 2, 3), "x": (0.0, 0.25, 0.5, 0.75)}
+
+
+def test_hyperband_with_max_iter_and_s_takes_them_first_as_wandb_does() -> None:
+    """W&B's `hyperband_stop_runs` reads `max_iter` and `s` before `min_iter`: bands 27/9 and 27/3 here."""
+    spec = read_sweep("method: random\nmetric: {name: loss}\nparameters:\n  x: {min: 0.0, max: 1.0}\n"
+                      "early_terminate: {type: hyperband, min_iter: 1, max_iter: 27, s: 2, eta: 3}\n")
+    pruner = spec.make_pruner()
+    assert (pruner.min_resource, pruner.max_resource, pruner.reduction_factor) == (3, 27, 3)
