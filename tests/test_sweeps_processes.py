@@ -98,7 +98,8 @@ def test_sigkilled_agent_leaves_nothing_running_after_fail_stale(tmp_path: Path,
     assert states(tmp_path, "killed") == [hd.TrialState.FAIL]
 
 
-def test_ctrl_c_terminates_children_and_records_their_trials(tmp_path: Path, env: dict[str, str]) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_terminates_children_and_records_their_trials(tmp_path: Path, env: dict[str, str], sig: int) -> None:
     config = {"study": "interrupted", "command": [sys.executable, str(PROGRAMS / "slow.py")],
               "metric": {"name": "loss"}, "parameters": {"x": {"type": "float", "low": 0, "high": 1}},
               "budget": {"trials": 10}, "parallel": 2}
@@ -106,7 +107,7 @@ def test_ctrl_c_terminates_children_and_records_their_trials(tmp_path: Path, env
     flags = [tmp_path / "started.0", tmp_path / "started.1"]
     wait_for(flags)
     pids = [int(f.read_text()) for f in flags]
-    agent.send_signal(signal.SIGINT)
+    agent.send_signal(sig)  # Ctrl-C, or `kill` / a job scheduler's SIGTERM
     out, err = agent.communicate(timeout=60)
     assert agent.returncode == 130, err
     assert "stopped: interrupted" in out
