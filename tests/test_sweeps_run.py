@@ -379,8 +379,12 @@ def test_summary_and_progress_say_what_the_issue_asks(here: Path, capsys: pytest
     counts by state, where the logs are, the next commands; the progress line: done / pruned / failed /
     running, best so far, elapsed time."""
     config = {"name": "summary", "method": "grid", "metric": {"name": "loss"}, "program": program("dump_args.py"),
-              "parameters": {"layers": {"values": [[16, 16], [32]]}, "seed": {"value": 7}}}
+              "parameters": {"layers": {"values": [[16, 16], [32]]}, "seed": {"value": 7}},
+              "entity": "me", "project": "digits", "description": "W&B service keys", "controller": {"type": "local"}}
     assert sweep(here, config) == 0
+    attrs = hd.load_study(study_name="summary", storage=f"sqlite:///{here / 'hd.db'}").user_attrs
+    assert {k: attrs[k] for k in ("entity", "project", "name", "description")} == {
+        "entity": "me", "project": "digits", "name": "summary", "description": "W&B service keys"}
     out, err = capsys.readouterr()
     best = next(t for t in trials(here, "summary") if t.number == 0)  # dump_args reports 0.5 * trial number
     storage = f"sqlite:///{here / 'hd.db'}"
