@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import math
 import threading
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hyperdial import _plugins
 from hyperdial._cache import TrialCache
 from hyperdial._checkpointing import StudyArtifacts, check_location
-from hyperdial._enqueue import check_against_history, check_enqueued
+from hyperdial._enqueue import check_enqueued
 from hyperdial._execution import ExecutionInterface
 from hyperdial._heartbeat import Heartbeat
 from hyperdial._validation import Int, as_number, check
@@ -23,7 +22,7 @@ from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
 from hyperdial.storage.base import Storage
-from hyperdial.system_attrs import FAIL_REASON, FIXED_PARAMS, RESUME_FROM
+from hyperdial.system_attrs import FAIL_REASON
 from hyperdial.transform import decode
 from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, json_attr
 
@@ -412,56 +411,6 @@ class Study(ExecutionInterface):
         """
         self.add_waiting_trial(params, user_attrs=user_attrs, skip_if_exists=skip_if_exists,
                                resume_from=resume_from)
-
-    def add_waiting_trial(
-        self,
-        params: Mapping[str, Any],
-        *,
-        user_attrs: Mapping[str, Any] | None = None,
-        system_attrs: Mapping[str, Any] | None = None,
-        skip_if_exists: bool = False,
-        resume_from: Trial | FrozenTrial | int | None = None,
-    ) -> FrozenTrial | None:
-        """`enqueue_trial` returning the WAITING trial it created (None when skipped), for schedulers:
-        the next `ask` in any process claims it, and `system_attrs` (JSON, keys of the scheduler's
-        own) travel with it. See the execution interface (docs/design-notes.md).
-
-        >>> import hyperdial as hd
-        >>> study = hd.create_study()
-        >>> first = study.ask(); study.tell(first, 1.0).number
-        0
-        >>> study.add_waiting_trial({"x": 1}, resume_from=first).system_attrs["resume_from"]
-        0
-        """
-        if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
-            raise invalid("params", "must be a dict with string keys", params)
-        try:
-            json.dumps(dict(params), allow_nan=False)
-        except (TypeError, ValueError):
-            raise invalid("params", "must hold JSON numbers, strings, booleans or None", dict(params)) from None
-        trials = self.history().trials
-        check_against_history(params, trials)
-        if skip_if_exists:
-            for t in trials:
-                if {**t.system_attrs.get(FIXED_PARAMS, {}), **t.params} == dict(params):
-                    return None
-        system = {k: json_attr(k, v) for k, v in (system_attrs or {}).items()}
-        system[FIXED_PARAMS] = dict(params)
-        if resume_from is not None:
-            number = resume_from.number if isinstance(resume_from, (Trial, FrozenTrial)) else resume_from
-            number = check("resume_from", number, Int(low=0), rule="must be a trial of this study or its number")
-            if isinstance(resume_from, Trial) and resume_from.study is not self or not any(
-                    t.number == number for t in trials):
-                raise invalid("resume_from", "must be a trial of this study or its number", resume_from)
-            system[RESUME_FROM] = number
-        template = FrozenTrial(
-            number=-1,
-            state=TrialState.WAITING,
-            user_attrs={k: json_attr(k, v) for k, v in (user_attrs or {}).items()},
-            system_attrs=system,
-        )
-        created: FrozenTrial = self._storage.create_trial(self._study_id, template=template)
-        return created
 
     def add_trial(self, trial: FrozenTrial) -> None:
         """Import a finished trial (for example from an earlier run or another tool)."""
