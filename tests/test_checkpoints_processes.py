@@ -212,3 +212,17 @@ def test_a_retry_after_sigterm_resumes_from_the_last_checkpoint(tmp_path: Path) 
     _, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
     _check_resumed(url, log)
+
+
+def test_resume_example(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "checkpoint_resume.py"
+    out = subprocess.run([sys.executable, str(example), "--workdir", str(tmp_path), "--epochs", "6"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "worker 1 pre-empted (SIGTERM), exit status 143" in out.stdout
+    assert "trial 1: resuming from trial 0's checkpoint at step " in out.stdout
+    study = hd.load_study(study_name="resume", storage=f"sqlite:///{tmp_path}/resume.db")
+    lost, retry = study.trials
+    assert (lost.state, retry.state) == (hd.TrialState.FAIL, hd.TrialState.COMPLETE)
+    assert sorted(retry.intermediate_values) == list(range(6))
+    assert len(study.artifacts.checkpoints(lost.number)) == 2  # keep_checkpoints=2
