@@ -217,7 +217,7 @@ def test_a_retry_after_sigterm_resumes_from_the_last_checkpoint(tmp_path: Path) 
 def test_resume_example(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parents[1] / "examples" / "checkpoint_resume.py"
     out = subprocess.run([sys.executable, str(example), "--workdir", str(tmp_path), "--epochs", "6"],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr
     assert "worker 1 pre-empted (SIGTERM), exit status 143" in out.stdout
     assert "trial 1: resuming from trial 0's checkpoint at step " in out.stdout
