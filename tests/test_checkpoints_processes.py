@@ -226,3 +226,22 @@ def test_resume_example(tmp_path: Path) -> None:
     assert (lost.state, retry.state) == (hd.TrialState.FAIL, hd.TrialState.COMPLETE)
     assert sorted(retry.intermediate_values) == list(range(6))
     assert len(study.artifacts.checkpoints(lost.number)) == 2  # keep_checkpoints=2
+
+
+def test_checkpoints_from_process_pool_workers(tmp_path: Path) -> None:
+    import checkpoint_objectives as objectives
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    study = hd.create_study(study_name="s", storage=url, pruner=hd.pruners.Nop(), seed=0)
+    study.optimize(objectives.stateful, n_trials=3, executor="process", n_jobs=2, show_progress_bar=False)
+    assert len({t.user_attrs["pid"] for t in study.trials} - {os.getpid()}) >= 1  # ran in other processes
+    for t in study.trials:
+        assert [c.step for c in study.artifacts.checkpoints(t.number)] == [0, 1, 2, 3]
+        weights = study.artifacts.fetch(t.number, "weights.txt").read_text().split()
+        assert [float(w) for w in weights] == pytest.approx([4 * t.params["lr"]] * 8)
+    # a trial queued to resume from trial 1 continues its state and its curve, in a worker process
+    study.enqueue_trial({"lr": 0.5}, resume_from=1)
+    study.optimize(objectives.stateful, n_trials=1, executor="process", n_jobs=1, show_progress_bar=False)
+    resumed = study.trials[-1]
+    assert resumed.user_attrs["started_at"] == 4 and sorted(resumed.intermediate_values) == list(range(8))
+    assert resumed.value == pytest.approx(8 * (4 * study.trials[1].params["lr"] + 4 * 0.5))
