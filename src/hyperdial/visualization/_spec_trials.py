@@ -17,15 +17,16 @@ def _message(message: str) -> dict[str, Any]:
 
 
 def _series_traces(s: dict[str, Any], label: str, color: str, xref: str = "x", yref: str = "y",
-                   legend: bool = True) -> list[dict[str, Any]]:
-    """The values as markers and the best-so-far as a step line, for one objective of one study."""
+                   legend: bool = True, study: bool = False) -> list[dict[str, Any]]:
+    """The values as markers and the best-so-far as a step line, for one objective (or one study)."""
     name = text(label)
+    points, line = (f"{name}: value", f"{name}: best so far") if study else (name, f"best {name}")
     return [
-        {"type": "scatter", "mode": "markers", "name": f"{name}: value", "x": s["number"], "y": s["value"],
+        {"type": "scatter", "mode": "markers", "name": points, "x": s["number"], "y": s["value"],
          "xaxis": xref, "yaxis": yref, "marker": {"color": color, "size": 6, "opacity": 0.6},
          "text": [f"trial {n}<br>{name}: {num(v)}" for n, v in zip(s["number"], s["value"])],
          "hoverinfo": "text", "showlegend": legend},
-        {"type": "scatter", "mode": "lines", "name": f"{name}: best so far", "x": s["best"]["number"],
+        {"type": "scatter", "mode": "lines", "name": line, "x": s["best"]["number"],
          "y": s["best"]["value"], "xaxis": xref, "yaxis": yref, "line": {"color": color, "shape": "hv", "width": 2},
          "text": [f"best after trial {n}: {num(v)}" for n, v in zip(s["best"]["number"], s["best"]["value"])],
          "hoverinfo": "text", "showlegend": legend},
@@ -53,7 +54,7 @@ def compare(data: dict[str, Any]) -> dict[str, Any]:
     studies = data["studies"]
     traces: list[dict[str, Any]] = []
     for s, color in zip(studies, _STUDY_COLORS):
-        traces += _series_traces(s, s["name"], color)
+        traces += _series_traces(s, s["name"], color, study=True)
     obj = data["objective"]
     best = ", ".join(f"{text(s['name'])}: {num(s['best_value'])}" for s in studies)
     layout = {"xaxis": {"title": {"text": "trial"}, "gridcolor": GRID},
