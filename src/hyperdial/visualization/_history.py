@@ -54,9 +54,13 @@ def history(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection],
 def compare(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection], *, max_points: int,
             other: Any = None, other_directions: Any = None, names: Sequence[str] = ("A", "B"),
             objective: int = 0, objective_names: Sequence[str] | None = None) -> dict[str, Any]:
-    """Two studies side by side on one objective: values and best-so-far lines by trial number."""
+    """Two studies side by side on one objective: values and best-so-far lines by trial number.
+    `other`: the second study's trials (or the Study)."""
     if other is None:
         raise invalid("other", "must be the other study's trials for kind 'compare'", other)
+    if hasattr(other, "trials") and hasattr(other, "directions"):  # a Study
+        other_directions = other.directions if other_directions is None else other_directions
+        other = other.trials
     other_trials = check_trials(other)
     other_dirs = directions if other_directions is None else directions_of(other_directions)
     objective = check_objective(objective, directions)

@@ -21,9 +21,20 @@ def figure(n_panels: int, cols: int, *, panel: tuple[float, float] = (4.6, 3.6))
     return fig, axes
 
 
-def t(value: Any) -> str:
-    """User text shown as typed: a '$' would start matplotlib's mathtext (and a bad formula fails the draw)."""
-    return str(value).replace("$", r"\$")
+MAX_LABEL = 32  # a longer name is cut: a figure for a paper has no room for it, and the layout would collapse
+
+
+def t(value: Any, width: int = MAX_LABEL) -> str:
+    r"""User text shown as typed: a '$' would start matplotlib's mathtext (and a bad formula fails the
+    draw). Cut to `width` characters, the cut marked with an ellipsis.
+
+    >>> print(t("cost in $ (log $)"))
+    cost in \$ (log \$)
+    """
+    s = str(value)
+    if len(s) > width:
+        s = s[: width - 1] + "\u2026"
+    return s.replace("$", r"\$")
 
 
 def message(fig: Any, ax: Any, text: str) -> Any:

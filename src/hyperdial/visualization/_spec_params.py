@@ -34,14 +34,19 @@ def _no_data(message: str) -> dict[str, Any]:
 def _dimension(axis: dict[str, Any]) -> dict[str, Any]:
     """One parcoords axis. parcoords has no log or category axes and no gaps, so values are mapped:
     log10 for log axes, index for categories, and a trial without the parameter (conditional
-    spaces) sits on an extra tick "(none)" just below the axis."""
+    spaces) sits on an extra tick "(none)" just below the axis.
+
+    Unlike every other axis, parcoords sets its tick labels as plain text (d3's `.text()`, measured
+    in Chromium: an entity shows as "&lt;"), so categorical labels go in unescaped; its axis
+    label is read as markup like the rest and is escaped.
+    """
     vals = axis["values"]
     missing = any(v is None for v in vals)
     name = text(axis["name"])
     if axis["type"] == "categorical":
         n = len(axis["labels"])
         ticks: list[float] = [float(i) for i in range(n)]
-        labels = [text(s) for s in axis["labels"]]
+        labels = list(axis["labels"])  # parcoords writes tick labels as plain text: raw is exact and inert
         low, high = 0.0, float(max(n - 1, 1))
         mapped: list[float | None] = [None if v is None else float(v) for v in vals]
     else:

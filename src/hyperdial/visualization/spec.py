@@ -9,6 +9,9 @@ tick labels, legend entries and hover text (``<b>``, ``<br>``, ``<a href>``...),
 string is entity-escaped here (`text`) and shows as typed, ``<script>`` included. Hover text is
 given as `text` with ``hoverinfo="text"``, never as a `hovertemplate`, whose ``%{...}`` would
 be filled in from a user's name. Categorical axes are index positions with escaped tick labels.
+One exception, measured in Chromium: parcoords writes its tick labels as plain text (an entity
+would show as "&lt;"), so the categories of a parallel-coordinates plot go in raw, inert there.
+A page that embeds a spec inside a ``<script>`` element must still escape ``</`` in the JSON.
 
 >>> spec = figure_spec("importance", {"kind": "importance", "method": "ped-anova",
 ...     "objective": {"name": "loss", "direction": "minimize", "index": 0}, "n_trials": 9,
