@@ -210,7 +210,7 @@ def test_importance_from_hyperdial_importance() -> None:
     trials = [trial(i, (10 * x, 0.0), params={"x": x, "noise": n}, dists=dists)
               for i, (x, n) in enumerate(rng.uniform(size=(60, 2)).tolist())]
     d = compute("importance", trials, ["minimize", "maximize"], objective=0)
-    assert [it["name"] for it in d["importances"]][0] == "x"
+    assert next(it["name"] for it in d["importances"]) == "x"
     assert sum(it["share"] for it in d["importances"]) == pytest.approx(1.0)
     assert d["message"] is None
     few = compute("importance", trials[:1], ["minimize", "maximize"])

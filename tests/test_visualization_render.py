@@ -11,7 +11,6 @@ import io
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -140,7 +139,7 @@ def test_two_objective_pareto_and_three_d_option(studies: dict[str, hd.Study]) -
     names = [t.name for t in fig.data]
     assert "Pareto front" in names and "hypervolume" in names
     data = compute("pareto", studies["multi"].trials, studies["multi"].directions)
-    assert [t["type"] for t in figure_spec("pareto", data, three_d=True)["data"]][0] == "scatter3d"
+    assert next(t["type"] for t in figure_spec("pareto", data, three_d=True)["data"]) == "scatter3d"
 
 
 def test_plot_takes_trials_and_kind_functions(studies: dict[str, hd.Study]) -> None:

@@ -71,7 +71,7 @@ def _scaled(axis: dict[str, Any]) -> dict[str, Any]:
     vals = axis["values"]
     if axis["type"] == "categorical":
         n = len(axis["labels"])
-        span = max(n - 1, 1)
+        span = float(max(n - 1, 1))
         y = [None if v is None else v / span for v in vals]
         ticks = [(i / span, t(s)) for i, s in enumerate(axis["labels"])]
     else:
