@@ -342,3 +342,19 @@ def test_no_nan_reaches_the_data() -> None:
     d = compute("intermediate", trials, ["minimize"])
     assert d["curves"][0]["value"] == [None, None, 1.0]
     assert not any(isinstance(v, float) and not math.isfinite(v) for v in d["curves"][0]["value"])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pareto_front_and_hypervolume_history_match_the_reference_math(seed: int) -> None:
+    from hyperdial.pareto import pareto_mask
+
+    rng = np.random.default_rng(seed)
+    ys = np.vstack([rng.uniform(size=(150, 3)), np.round(rng.uniform(size=(150, 3)), 1)])  # ties too
+    infeasible = rng.uniform(size=len(ys)) < 0.2
+    trials = [trial(i, tuple(float(v) for v in y), system_attrs={"constraints": [1.0 if bad else 0.0]})
+              for i, (y, bad) in enumerate(zip(ys, infeasible))]
+    d = compute("pareto", trials, ["minimize"] * 3, max_points=len(trials))
+    assert np.array_equal(np.flatnonzero(d["front"]), np.flatnonzero(~infeasible)[pareto_mask(ys[~infeasible])])
+    for n, v in zip(d["hypervolume"]["number"], d["hypervolume"]["value"]):
+        seen = ys[: n + 1][~infeasible[: n + 1]]
+        assert v == pytest.approx(hypervolume(seen, d["reference"]))

@@ -9,7 +9,7 @@ import numpy as np
 
 from hyperdial.exceptions import invalid
 from hyperdial.history import StudyDirection
-from hyperdial.pareto import hypervolume, pareto_mask
+from hyperdial.pareto import hypervolume
 from hyperdial.trial import FrozenTrial, TrialState
 from hyperdial.visualization._common import finite, objective_names, pick
 
@@ -34,9 +34,9 @@ def pareto(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection], 
     feasible = np.array([t.feasible for t in done], dtype=bool)
     front = np.zeros(len(done), dtype=bool)
     if feasible.any():
-        front[np.flatnonzero(feasible)] = pareto_mask(y[feasible] * signs)
+        front[np.flatnonzero(feasible)] = _front_mask(y[feasible] * signs)
     ref = _reference(y * signs, signs, reference, m)
-    hv = _hypervolume_history([t.number for t in done], y * signs, feasible, ref)
+    hv = _hypervolume_history([t.number for t in done], y * signs, feasible, front, ref)
     keep = pick(len(done), max_points, must=np.flatnonzero(front).tolist())
     return {
         "kind": "pareto",
@@ -56,6 +56,25 @@ def _names(directions: Sequence[StudyDirection], given: Sequence[str] | None) ->
     return objective_names(directions, given)
 
 
+def _front_mask(z: np.ndarray) -> np.ndarray:
+    """Non-dominated points (minimising) in O(n |front|) vectorised time and O(n) memory
+    (`hyperdial.pareto.pareto_mask` compares all pairs: 10 GB at 100,000 trials).
+
+    The lexicographically smallest remaining point is on the front (what could dominate it was
+    removed along with what that point dominates, by transitivity); take it, drop every point it
+    dominates, repeat. Equal points are all on the front.
+    """
+    mask = np.zeros(len(z), dtype=bool)
+    alive = np.ones(len(z), dtype=bool)
+    while alive.any():
+        rest = np.flatnonzero(alive)
+        i = rest[np.lexsort(z[rest].T[::-1])[0]]
+        mask[i], alive[i] = True, False
+        p = z[i]
+        alive &= ~(np.all(p <= z, axis=1) & np.any(p < z, axis=1))
+    return mask
+
+
 def _reference(z: np.ndarray, signs: np.ndarray, given: Sequence[float] | None, m: int) -> np.ndarray | None:
     """The reference point in minimised units."""
     if given is not None:
@@ -70,7 +89,7 @@ def _reference(z: np.ndarray, signs: np.ndarray, given: Sequence[float] | None, 
     return worst + 0.1 * span
 
 
-def _hypervolume_history(numbers: Sequence[int], z: np.ndarray, feasible: np.ndarray,
+def _hypervolume_history(numbers: Sequence[int], z: np.ndarray, feasible: np.ndarray, final: np.ndarray,
                          ref: np.ndarray | None) -> dict[str, list[Any]]:
     """Hypervolume after each trial, recomputed only when the front changes (a dominated point
     changes nothing), so 100,000 trials cost as many hypervolumes as the front has changes."""
@@ -78,10 +97,17 @@ def _hypervolume_history(numbers: Sequence[int], z: np.ndarray, feasible: np.nda
     hs: list[float] = []
     if ref is None:
         return {"number": xs, "value": hs}
+    # Only a trial no earlier front point weakly dominates can change the front: find those first,
+    # vectorised, from the final front (each final point rules out every later point it covers).
+    idx = np.flatnonzero(feasible)
+    zf = z[idx]
+    later_covered = np.zeros(len(zf), dtype=bool)
+    position = np.arange(len(zf))
+    for k in np.flatnonzero(final[idx]):
+        later_covered |= (position > k) & np.all(zf[k] <= zf, axis=1)
     front = np.empty((0, z.shape[1]))
-    for n, p, ok in zip(numbers, z, feasible):
-        if not ok:
-            continue
+    for k in np.flatnonzero(~later_covered):
+        n, p = numbers[idx[k]], zf[k]
         if len(front) and np.any(np.all(front <= p, axis=1)):
             continue  # dominated by (or equal to) a front point: the volume stays
         front = np.vstack([front[~np.all(p <= front, axis=1)], p])
