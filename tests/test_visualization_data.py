@@ -213,6 +213,9 @@ def test_importance_from_hyperdial_importance() -> None:
     assert next(it["name"] for it in d["importances"]) == "x"
     assert sum(it["share"] for it in d["importances"]) == pytest.approx(1.0)
     assert d["message"] is None
+    assert d["n_used"] == 60
+    sampled = compute("importance", trials, ["minimize", "maximize"], max_trials=30)
+    assert sampled["n_used"] == 30 and sampled["importances"][0]["name"] == "x"
     few = compute("importance", trials[:1], ["minimize", "maximize"])
     assert few["importances"] == [] and "at least 2" in few["message"]
 

@@ -122,20 +122,27 @@ def contour(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection],
 
 def importance(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection], *,
                params: Sequence[str] | None, max_points: int, method: str = "ped-anova", objective: int = 0,
-               objective_names: Sequence[str] | None = None) -> dict[str, Any]:
+               max_trials: int | None = 20_000, objective_names: Sequence[str] | None = None) -> dict[str, Any]:
     """Parameter importances from `hyperdial.importance` (shares summing to 1, most important first);
-    an empty list and a `message` when there are fewer than two COMPLETE trials."""
+    an empty list and a `message` when there are fewer than two COMPLETE trials.
+
+    Above `max_trials` COMPLETE trials (None: no limit) the estimate uses that many, evenly spaced by
+    trial number (a sample blind to the values, so the top-quantile and overall distributions that
+    PED-ANOVA compares stay unbiased): PED-ANOVA takes seconds at 100,000 trials, fANOVA minutes.
+    """
     from hyperdial.importance import METHODS, NotEnoughTrials, evaluate
 
     rules.check("method", method, rules.OneOf(*METHODS))
+    max_trials = rules.check("max_trials", max_trials, rules.Int(low=2), None)
     done, chosen, head = _table(trials, directions, params, objective, objective_names)
     i, sign = head["index"], direction_sign(directions[head["index"]])
+    used = done if max_trials is None else [done[k] for k in pick(len(done), max_trials)]
     message = None
     shares: dict[str, float] = {}
     try:
-        shares = evaluate(History(directions, done), method=method, params=chosen or None,
+        shares = evaluate(History(directions, used), method=method, params=chosen if params is not None else None,
                           target=lambda t: sign * float(t.values[i]))  # type: ignore[index]
     except NotEnoughTrials as exc:
         message = str(exc)
-    return {"kind": "importance", "method": method, "objective": head, "n_trials": len(done),
+    return {"kind": "importance", "method": method, "objective": head, "n_trials": len(done), "n_used": len(used),
             "importances": [{"name": k, "share": float(v)} for k, v in shares.items()], "message": message}
