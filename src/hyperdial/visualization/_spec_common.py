@@ -58,7 +58,8 @@ def panels(n: int, cols: int, *, gap: float = 0.08, bottom: float = 0.0, top: fl
 
 def param_axis_layout(axis: dict[str, Any]) -> dict[str, Any]:
     """A plotly axis for one parameter of `data`: log type, or categories as escaped tick labels."""
-    out: dict[str, Any] = {"title": {"text": text(axis["name"])}, "gridcolor": GRID, "zeroline": False}
+    out: dict[str, Any] = {"title": {"text": text(axis["name"])}, "gridcolor": GRID, "zeroline": False,
+                           "automargin": True}
     if axis["type"] == "categorical":
         n = len(axis["labels"])
         out.update(tickmode="array", tickvals=list(range(n)), ticktext=[text(s) for s in axis["labels"]],

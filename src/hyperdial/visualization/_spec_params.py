@@ -57,7 +57,7 @@ def _dimension(axis: dict[str, Any]) -> dict[str, Any]:
         if high == low:
             high = low + 1.0
         ticks = [low + (high - low) * k / 4 for k in range(5)]
-        labels = [num(10 ** t if log else t) for t in ticks]
+        labels = [f"{10 ** t if log else t:.3g}" for t in ticks]
         mapped = [None if v is None else f(v) for v in vals]
     if missing:
         below = low - 0.15 * (high - low) if high > low else low - 1.0

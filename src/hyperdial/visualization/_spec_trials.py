@@ -60,8 +60,9 @@ def compare(data: dict[str, Any]) -> dict[str, Any]:
     layout = {"xaxis": {"title": {"text": "trial"}, "gridcolor": GRID},
               "yaxis": {"title": {"text": f"{text(obj['name'])} ({obj['direction']})"}, "gridcolor": GRID},
               "legend": {"orientation": "h", "y": -0.15},
+              "margin": {"l": 70, "r": 30, "t": 90, "b": 60},
               "annotations": [{"text": f"best: {best}", "showarrow": False, "xref": "paper", "yref": "paper",
-                               "x": 0, "y": 1.06, "xanchor": "left"}]}
+                               "x": 0, "y": 1.01, "xanchor": "left", "yanchor": "bottom"}]}
     return {"data": traces, "layout": layout}
 
 
@@ -148,14 +149,15 @@ def pareto(data: dict[str, Any], *, three_d: bool = False) -> dict[str, Any]:
     xref, xkey = axis_name(k, "x")
     yref, ykey = axis_name(k, "y")
     hv = data["hypervolume"]
+    ref = ", ".join(num(r) for r in data["reference"] or [])
     traces.append({"type": "scatter", "mode": "lines+markers", "name": "hypervolume", "xaxis": xref, "yaxis": yref,
                    "x": hv["number"], "y": hv["value"], "line": {"shape": "hv", "color": "#2ca02c"},
-                   "text": [f"after trial {n}: {num(v)}" for n, v in zip(hv["number"], hv["value"])],
+                   "text": [f"hypervolume after trial {n}: {num(v)}<br>(reference point {ref})"
+                            for n, v in zip(hv["number"], hv["value"])],
                    "hoverinfo": "text"})
-    ref = ", ".join(num(r) for r in data["reference"] or [])
     layout[xkey] = {"domain": [0, 1], "anchor": yref, "gridcolor": GRID, "title": {"text": "trial"}}
     layout[ykey] = {"domain": [0, 0.2], "anchor": xref, "gridcolor": GRID,
-                    "title": {"text": f"hypervolume<br>(ref. {ref})"}}
+                    "title": {"text": "hypervolume"}}
     layout["height"] = 320 * max(1, -(-len(pairs) // 3)) + 320
     return {"data": traces, "layout": layout}
 
