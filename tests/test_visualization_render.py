@@ -244,3 +244,19 @@ def test_browser_shows_hostile_names_as_text(studies: dict[str, hd.Study], tmp_p
             page.screenshot(path=str(os.environ.get("HYPERDIAL_VIZ_SHOT", tmp_path / "plots.png")), full_page=True)
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_empty_and_single_trial_studies_draw_a_message_or_a_point(kind: str) -> None:
+    one = [hd.FrozenTrial(number=0, state=hd.TrialState.COMPLETE, values=(1.0, 2.0) if kind == "pareto" else (1.0,),
+                          params={"x": 0.5}, distributions={"x": hd.Float(0, 1)}, intermediate_values={0: 1.0})]
+    directions = ["minimize", "minimize"] if kind == "pareto" else ["minimize"]
+    for trials in ([], one):
+        options: dict[str, Any] = {"other": trials} if kind == "compare" else {}
+        data = compute(kind, trials, directions, **options)
+        spec = figure_spec(kind, data)
+        json.dumps(spec, allow_nan=False)
+        annotations = [a["text"] for a in spec["layout"].get("annotations", [])]
+        assert spec["data"] or annotations, (kind, len(trials))  # never a blank figure
+        plot(kind, trials, directions=directions, backend="matplotlib", **options).savefig(
+            io.BytesIO(), format="png", dpi=20)
