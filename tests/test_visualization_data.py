@@ -361,3 +361,15 @@ def test_pareto_front_and_hypervolume_history_match_the_reference_math(seed: int
     for n, v in zip(d["hypervolume"]["number"], d["hypervolume"]["value"]):
         seen = ys[: n + 1][~infeasible[: n + 1]]
         assert v == pytest.approx(hypervolume(seen, d["reference"]))
+
+
+def test_contour_pairs_at_most_max_params_unless_named() -> None:
+    names = [f"p{k}" for k in range(6)]
+    dists = {n: hd.Float(0, 1) for n in names}
+    trials = [trial(i, float(i), params={n: i / 10 for n in names}, dists=dists) for i in range(5)]
+    d = compute("contour", trials, ["minimize"])
+    assert [a["name"] for a in d["params"]] == names[:4] and d["omitted_params"] == names[4:]
+    assert len(d["pairs"]) == 6
+    assert len(compute("contour", trials, ["minimize"], max_params=6)["pairs"]) == 15
+    named = compute("contour", trials, ["minimize"], params=names)
+    assert len(named["pairs"]) == 15 and named["omitted_params"] == []

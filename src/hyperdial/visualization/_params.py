@@ -105,10 +105,19 @@ def _grid(ax: dict[str, Any], ay: dict[str, Any], z: np.ndarray, sign: float, n_
 
 def contour(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection], *,
             params: Sequence[str] | None, max_points: int, objective: int = 0, grid: int = 20,
-            objective_names: Sequence[str] | None = None) -> dict[str, Any]:
+            max_params: int = 4, objective_names: Sequence[str] | None = None) -> dict[str, Any]:
     """Each pair of parameters: the trials as points, and the best value per grid cell over *all*
-    trials (aggregated, so 100,000 trials give the same small grid)."""
+    trials (aggregated, so 100,000 trials give the same small grid).
+
+    Without `params`, the first `max_params` parameters (first seen first) are paired, so a wide
+    space gives 6 panels, not 45; `omitted_params` names the others.
+    """
     grid = int(rules.check("grid", grid, rules.Int(low=2, high=200)))
+    max_params = int(rules.check("max_params", max_params, rules.Int(low=2)))
+    omitted: list[str] = []
+    if params is None:
+        every = _table(trials, directions, None, objective, objective_names)[1]
+        params, omitted = (every[:max_params], every[max_params:]) if len(every) > max_params else (None, [])
     data, done, chosen = _points("contour", trials, directions, params=params, max_points=max_points,
                                  objective=objective, objective_names=objective_names)
     i = data["objective"]["index"]
@@ -117,6 +126,7 @@ def contour(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection],
     full = {p: param_axis(p, done) for p in chosen}
     data["pairs"] = [{"x": a, "y": b, "grid": _grid(full[a], full[b], z, sign, grid)}
                      for a, b in itertools.combinations(chosen, 2)]
+    data["omitted_params"] = omitted
     return data
 
 

@@ -133,6 +133,11 @@ def contour(data: dict[str, Any]) -> dict[str, Any]:
         })
         layout[xkey] = {**param_axis_layout(ax), "domain": dom["x"], "anchor": yref}
         layout[ykey] = {**param_axis_layout(ay), "domain": dom["y"], "anchor": xref}
+    if data.get("omitted_params"):
+        layout["annotations"] = [{
+            "text": "not shown: " + ", ".join(text(p) for p in data["omitted_params"]) + " (choose with params=)",
+            "showarrow": False, "xref": "paper", "yref": "paper", "x": 0, "y": 1.0, "xanchor": "left",
+            "yanchor": "bottom", "font": {"size": 11, "color": "#666"}}]
     return {"data": traces, "layout": layout}
 
 
