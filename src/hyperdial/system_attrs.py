@@ -8,6 +8,8 @@ Trials:
   running trial is headed (constant liar) before its objective asks for the values.
 Studies:
 - `LIVENESS`: the heartbeat settings every worker of the study shares.
+- `STOP_REQUEST`: the UNIX time of the latest `study.stop(everywhere=True)` (the dashboard's
+  "stop study"): every `optimize` that began before it starts no new trial.
 
 >>> import hyperdial as hd
 >>> study = hd.create_study()
@@ -22,3 +24,4 @@ RETRY_OF = "retry_of"
 RETRY_COUNT = "retry_count"
 PROPOSAL = "proposal"
 LIVENESS = "liveness"
+STOP_REQUEST = "stop_request"
