@@ -41,6 +41,7 @@ The storage is --storage URL if given, else ${ENV_STORAGE}, else {DEFAULT_STORAG
   hyperdial trials demo --format csv > demo.csv
   hyperdial best demo
   hyperdial importance demo --method fanova
+  hyperdial dashboard --port 8080
   hyperdial --storage postgresql+psycopg://user@host/db delete old-study --yes
   hyperdial worker demo --objective train:objective --n-trials 100 --n-trials-scope study
   hyperdial sweep sweep.yaml --count 20
@@ -119,6 +120,18 @@ def _importance_arguments(p: argparse.ArgumentParser) -> None:
     add_arguments(p)
 
 
+def _cmd_dashboard(args: argparse.Namespace, storage: str) -> int:
+    from hyperdial.cli.dashboard import cmd_dashboard  # keeps Starlette and uvicorn out of every other command
+
+    return cmd_dashboard(args, storage)
+
+
+def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
+    from hyperdial.cli.dashboard import add_arguments
+
+    add_arguments(p)
+
+
 def _cmd_sweeps(name: str) -> Handler:
     # Sweep commands live in cli/sweep.py, imported only when one of them runs.
     def handler(args: argparse.Namespace, storage: str) -> int:
@@ -190,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("importance", _cmd_importance, "rank the parameters of a study by importance (PED-ANOVA or fANOVA)")
     _importance_arguments(p)
+
+    p = add("dashboard", _cmd_dashboard,
+            "serve the web dashboard on http://127.0.0.1:8080 (read-only; needs hyperdial[dashboard])")
+    _dashboard_arguments(p)
 
     p = add("worker", _cmd_worker, "run trials of an existing study (start one per core / machine)")
     _worker_arguments(p)
