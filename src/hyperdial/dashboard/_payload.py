@@ -93,7 +93,7 @@ def trial_detail(t: FrozenTrial, *, retry_chain: list[int], notes: list[dict[str
 
 
 def overview(ov: Any, *, study_user_attrs: Mapping[str, Any], study_system_attrs: Mapping[str, Any],
-             cursor: int) -> dict[str, Any]:
+             cursor: int, error: str | None = None) -> dict[str, Any]:
     """The study header (from `hyperdial.storage.query.StudyOverview`) plus what the study records."""
     sweep = study_user_attrs.get(SWEEP_ATTR)
     user = {k: v for k, v in study_user_attrs.items() if k not in (SWEEP_ATTR, NOTES_ATTR)}
@@ -114,10 +114,11 @@ def overview(ov: Any, *, study_user_attrs: Mapping[str, Any], study_system_attrs
         "notes": notes_of(study_user_attrs),
         "stop_requested_at": jsonable(stop_at),
         "cursor": cursor,
+        "error": error,
     }
 
 
-def study_line(ov: Any) -> dict[str, Any]:
+def study_line(ov: Any, error: str | None = None) -> dict[str, Any]:
     """One line of the all-studies page."""
     running = ov.state_counts.get("RUNNING", 0) + ov.state_counts.get("WAITING", 0)
     return {
@@ -131,6 +132,7 @@ def study_line(ov: Any) -> dict[str, Any]:
         "best_trial_number": ov.best_trial_number,
         "n_pareto": ov.n_pareto,
         "last_activity": iso(ov.last_activity),
+        "error": error,
     }
 
 

@@ -17,13 +17,31 @@ from typing import Any
 from hyperdial import system_attrs
 from hyperdial.dashboard import _payload
 from hyperdial.exceptions import StorageError, StudyNotFound, TrialNotFound
-from hyperdial.storage.base import Storage, StudyInfo
-from hyperdial.storage.query import page_trials, plot_trials, study_overview
+from hyperdial.storage.base import Storage, StudyInfo, StudySummary
+from hyperdial.storage.query import StudyOverview, page_trials, plot_trials, study_overview
 from hyperdial.trial import FrozenTrial, TrialState
 
 PLOT_TRIALS = 20_000  # trials loaded for plots and importance, evenly spaced over the study
 LOG_TAIL = 256 * 1024  # bytes of a trial's log sent to the page (the end of it)
 RETRY_SCAN = 2_000  # trials after a failed one searched for its rerun
+
+
+# What reading a damaged row raises (json.JSONDecodeError is a ValueError; a bad distribution dict,
+# KeyError or TypeError).
+CORRUPT = (ValueError, KeyError, TypeError)
+
+
+def unreadable(exc: BaseException) -> str:
+    return f"a stored row of this study cannot be read (corrupt data?): {type(exc).__name__}: {exc}"
+
+
+def _summary_overview(s: StudySummary) -> StudyOverview:
+    """An overview from `list_studies`' counts alone (no best value, no parameters)."""
+    counts = {state.name: 0 for state in TrialState}
+    counts.update(s.state_counts)
+    return StudyOverview(study_id=s.study_id, name=s.name, directions=tuple(s.directions), n_trials=s.n_trials,
+                         state_counts=counts, best_values=tuple(None for _ in s.directions), best_trial_number=None,
+                         n_pareto=None, last_activity=s.datetime_start, distributions={})
 
 
 class Gone(StorageError):
@@ -54,6 +72,8 @@ class Service:
                 out.append(_payload.study_line(study_overview(self.storage, s.study_id)))
             except StudyNotFound:  # deleted between the two reads
                 continue
+            except CORRUPT as exc:  # one unreadable row must not hide every other study
+                out.append(_payload.study_line(_summary_overview(s), error=unreadable(exc)))
         return out
 
     def info(self, study_id: int) -> StudyInfo:
@@ -67,9 +87,14 @@ class Service:
     def overview(self, study_id: int) -> dict[str, Any]:
         info = self.info(study_id)
         cursor = self.storage.poll(study_id, 1 << 62).cursor
-        ov = study_overview(self.storage, study_id)
+        error = None
+        try:
+            ov = study_overview(self.storage, study_id)
+        except CORRUPT as exc:  # the header from the plain counts; the page says what is wrong
+            summary = next(s for s in self.storage.list_studies() if s.study_id == study_id)
+            ov, error = _summary_overview(summary), unreadable(exc)
         return _payload.overview(ov, study_user_attrs=info.user_attrs, study_system_attrs=info.system_attrs,
-                                 cursor=cursor)
+                                 cursor=cursor, error=error)
 
     def version(self, study_id: int, since: int) -> str:
         """Changes whenever a trial finishes, starts, reports or gets a parameter, or the study's

@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 import hyperdial as hd
 from hyperdial.dashboard import _html, _payload, _plots
-from hyperdial.dashboard._service import Gone, Service, now_note, with_note
+from hyperdial.dashboard._service import CORRUPT, Gone, Service, now_note, unreadable, with_note
 from hyperdial.exceptions import InvalidParameterError, StorageError, StudyNotFound, TrialFinishedError, TrialNotFound
 from hyperdial.storage.base import Storage, get_storage
 from hyperdial.trial import TrialState
@@ -83,9 +83,8 @@ def _classify(exc: BaseException) -> tuple[int, str, str]:
     if isinstance(exc, StorageError) or type(exc).__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg"):
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return 503, "Storage unavailable", f"the storage cannot be read: {first}"
-    if isinstance(exc, (ValueError, KeyError, TypeError)):  # json.JSONDecodeError is a ValueError
-        return 500, "Unreadable data", (f"a stored row of this study cannot be read (corrupt data?): "
-                                        f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, CORRUPT):
+        return 500, "Unreadable data", unreadable(exc)
     return 500, "Server error", f"unexpected error: {type(exc).__name__}: {exc}"
 
 

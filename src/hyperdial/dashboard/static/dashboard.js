@@ -139,7 +139,7 @@
       empty.hidden = studies.length > 0;
       for (const s of studies) {
         tbody.appendChild(el("tr", { "data-study": s.study_id },
-          el("td", {}, link("/studies/" + s.study_id, s.name)),
+          el("td", {}, link("/studies/" + s.study_id, s.name), s.error ? el("div", { className: "error" }, s.error) : null),
           el("td", {}, s.directions.join(", ")),
           el("td", {}, el("span", { className: "study-state " + s.state }, s.state)),
           el("td", { className: "num" }, s.n_trials),
@@ -188,6 +188,7 @@
             ? link(base + "/trials/" + ov.best_trial_number, best(ov.best_values) + " (trial " + ov.best_trial_number + ")")
             : el("span", {}, ov.n_pareto ? ov.n_pareto + " trials on the Pareto front" : "\u2014"),
           " \u00b7 last activity ", timeCell(ov.last_activity)),
+        ov.error ? el("p", { className: "error", id: "study-error" }, ov.error) : null,
         ov.stop_requested_at ? el("p", { className: "muted" }, "Stop requested " + when(new Date(ov.stop_requested_at * 1000).toISOString()) + ".") : null,
         WRITABLE ? el("button", { id: "stop-study", className: "danger", onclick: async (ev) => {
           if (!confirm("Stop this study? Running trials finish; no new trial starts.")) return;
