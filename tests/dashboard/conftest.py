@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,33 +109,49 @@ def free_port() -> int:
 
 
 class Server:
-    """A real uvicorn server on a free loopback port, in a thread of this process."""
+    """A real uvicorn server on a free loopback port, in its own process (its plot computations
+    do not compete for this process's GIL with the browser driver)."""
 
-    def __init__(self, storage: str, **options: Any) -> None:
-        import uvicorn
-
+    def __init__(self, storage: str, *, poll_ms: int = 2000, allow_write: bool = False) -> None:
         self.port = free_port()
-        app = hd.dashboard.create_app(storage, allowed_hosts=["127.0.0.1", "localhost"], **options)
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, name="dashboard-test-server", daemon=True)
+        code = (
+            "import sys, uvicorn, hyperdial as hd\n"
+            "app = hd.dashboard.create_app(sys.argv[1], allowed_hosts=['127.0.0.1', 'localhost'],"
+            " poll_ms=int(sys.argv[3]), allow_write=sys.argv[4] == '1')\n"
+            "uvicorn.run(app, host='127.0.0.1', port=int(sys.argv[2]), log_level='warning', lifespan='off')\n"
+        )
+        self.argv = [sys.executable, "-c", code, storage, str(self.port), str(poll_ms), "1" if allow_write else "0"]
+        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the dashboard server did not start")
-            time.sleep(0.02)
-        return self
+    def __enter__(self) -> Server:  # noqa: PYI034 - a final class
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self.proc = subprocess.Popen(self.argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                    self.__exit__()
+                    raise RuntimeError(f"the dashboard server did not start: {err}") from None
+                time.sleep(0.05)
 
-    def __exit__(self, *exc: Any) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
 
 
 def no_raw(text: str) -> None:

@@ -55,7 +55,7 @@ def test_study_deleted_while_its_page_is_open(client: Any, populated: Populated)
 def _corrupt(path: Path, number: int, table: str, column: str) -> None:
     con = sqlite3.connect(path)
     with con:
-        con.execute(f"UPDATE {table} SET {column} = '{{not json' WHERE trial_id = "  # noqa: S608 - test data
+        con.execute(f"UPDATE {table} SET {column} = '{{not json' WHERE trial_id = "
                     "(SELECT trial_id FROM hd_trials WHERE number = ? AND study_id = 1)", (number,))
     con.close()
 
@@ -88,3 +88,43 @@ def test_vanished_sqlite_file(client: Any, populated: Populated) -> None:
     _clear(client.get(f"/studies/{populated.sid}"), 503, "no longer exists")
     _clear(client.get(f"/api/studies/{populated.sid}/version"), 503, "no longer exists")
     assert not populated.path.exists()  # the dashboard never recreates it empty
+
+
+@pytest.mark.slow
+def test_cli_serves_on_loopback(populated: Populated) -> None:
+    """`hyperdial dashboard` as a user runs it: a real process, read-only, bound to 127.0.0.1."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    proc = subprocess.Popen([sys.executable, "-m", "hyperdial", "--storage", populated.url, "dashboard", "--port",
+                             str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2) as r:
+                    studies = json.load(r)
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.1)
+        assert {s["name"] for s in studies} == {populated.study.study_name, "sweep-study"}
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/studies/{populated.sid}/stop", data=b"{}",
+                                         method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        assert refused.value.code == 403
+        refused.value.close()
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert f"read-only) at http://127.0.0.1:{port}/" in out

@@ -87,8 +87,8 @@ def test_trials_table_sorts_filters_and_pages(client: Any, populated: Populated)
     assert desc == [t.number for t in sorted(by_value, key=lambda t: -t.values[0])[:3]]
     total, pruned = _numbers(client, sid, state="PRUNED")
     assert total == 2 and pruned == [t.number for t in trials if t.state == hd.TrialState.PRUNED]
-    total, two = _numbers(client, sid, state=["FAIL", "RUNNING"])
-    assert total == 2
+    total, failed_or_running = _numbers(client, sid, state=["FAIL", "RUNNING"])
+    assert total == 2 and failed_or_running == [20, 22]
     inside = [t.number for t in trials if "x" in t.params and 0.0 <= t.params["x"] <= 1.5]
     total, got = _numbers(client, sid, filters=json.dumps({"x": [0.0, 1.5]}), limit=100)
     assert total == len(inside) and got == inside and 0 < total < 23

@@ -11,21 +11,20 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from hyperdial import __version__
+import hyperdial
 
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _head(title: str, root: str, plots: bool) -> str:
-    plotly = f'<script src="{_e(root)}/static/plotly.min.js" defer></script>' if plots else ""
+def _head(title: str, root: str) -> str:
     return (
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{_e(title)} \u00b7 hyperdial</title>"
         f"<link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"{_e(root)}/static/dashboard.css\">"
-        f"{plotly}<script src=\"{_e(root)}/static/dashboard.js\" defer></script></head>"
+        f"<script src=\"{_e(root)}/static/dashboard.js\" defer></script></head>"
     )
 
 
@@ -45,20 +44,20 @@ def page(kind: str, *, title: str, root: str, token: str, writable: bool,
              "csrf": token, **(data or {})}
     body_attrs = " ".join(f'data-{_e(k)}="{_e(v)}"' for k, v in attrs.items())
     return (
-        _head(title, root, plots=kind == "study")
+        _head(title, root)
         + f"<body {body_attrs}>"
         + _header(root, writable)
         + "<main id=\"app\"><p class=\"loading\">Loading\u2026</p>"
         "<noscript>This dashboard needs JavaScript (served from this machine; nothing is fetched from the "
         "internet).</noscript></main>"
-        + f"<footer>hyperdial {_e(__version__)}</footer></body></html>\n"
+        + f"<footer>hyperdial {_e(hyperdial.__version__)}</footer></body></html>\n"
     )
 
 
 def error_page(status: int, title: str, message: str, *, root: str = "") -> str:
     """A clear page for a request that cannot be answered: what went wrong, no stack trace."""
     return (
-        _head(title, root, plots=False)
+        _head(title, root)
         + "<body data-page=\"error\">"
         + f"<header><a class=\"brand\" href=\"{_e(root)}/\">hyperdial</a></header>"
         + f"<main><h1>{_e(title)}</h1><p class=\"error\">{_e(message)}</p>"

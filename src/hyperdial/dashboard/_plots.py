@@ -60,7 +60,7 @@ def figure(service: Service, study_id: int, kind: str, version: str) -> dict[str
         except InvalidParameterError as exc:  # e.g. too few trials for this kind yet
             return {"error": str(exc)}
 
-    return service.cached(study_id, f"plot:{kind}", version, compute)  # type: ignore[no-any-return]
+    return service.cached(study_id, f"plot:{kind}", version, compute)
 
 
 def importance(service: Service, study_id: int, version: str) -> dict[str, Any]:
@@ -89,4 +89,4 @@ def importance(service: Service, study_id: int, version: str) -> dict[str, Any]:
                         "importances": [[name, value] for name, value in imp.items()]})
         return {"method": "ped-anova", "objectives": out, "error": None, "n_trials": len(trials)}
 
-    return service.cached(study_id, "importance", version, compute)  # type: ignore[no-any-return]
+    return service.cached(study_id, "importance", version, compute)

@@ -198,7 +198,7 @@ class Service:
             trials = plot_trials(self.storage, study_id, max_trials=PLOT_TRIALS, attrs=True)
             return _payload.sampler_choices(trials)
 
-        return self.cached(study_id, "choices", version, compute)  # type: ignore[no-any-return]
+        return self.cached(study_id, "choices", version, compute)
 
 
 def _sqlite_path(storage: Storage) -> str | None:

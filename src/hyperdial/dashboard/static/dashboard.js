@@ -20,7 +20,7 @@
       else if (k === "className") node.className = v;
       else node.setAttribute(k, String(v));
     }
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
       node.appendChild(typeof c === "object" ? c : document.createTextNode(String(c)));
     }
@@ -296,8 +296,21 @@
     }
 
     // -- plots, importance, choices -------------------------------------------------------------
+    // plotly.js (4.8 MB, from the installed plotly package) loads after the table is on screen.
+    let plotlyReady = null;
+    function plotly() {
+      if (window.Plotly) return Promise.resolve(window.Plotly);
+      if (!plotlyReady) plotlyReady = new Promise((resolve, reject) => {
+        const tag = el("script", { src: ROOT + "/static/plotly.min.js" });
+        tag.addEventListener("load", () => resolve(window.Plotly));
+        tag.addEventListener("error", () => { plotlyReady = null; reject(new Error("plotly.js did not load")); });
+        document.head.appendChild(tag);
+      });
+      return plotlyReady;
+    }
     const drawn = {};
     async function loadPlots() {
+      try { await plotly(); } catch (e) { clear(plots).append(errorBox(e)); return; }
       let kinds;
       try { kinds = await api(base + "/plots"); } catch (e) { clear(plots).append(errorBox(e)); return; }
       if (kinds.error) { clear(plots).append(errorBox(kinds.error)); return; }
