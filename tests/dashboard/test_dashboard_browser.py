@@ -18,7 +18,7 @@ import hyperdial as hd
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the test extra)")
 expect = sync_api.expect
-expect.set_options(timeout=15_000)
+expect.set_options(timeout=30_000)
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
@@ -28,7 +28,7 @@ pytestmark = [
 IMG_DIR = Path(__file__).resolve().parents[2] / "docs" / "img"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
-WAIT_MS = 15_000
+WAIT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +156,7 @@ def test_study_page_sorts_and_filters(tab: Page, data: Populated) -> None:
 
 def test_plots_render(tab: Page, data: Populated) -> None:
     page = tab.goto(f"/studies/{data.sid}")
+    page.locator("#plots-section").scroll_into_view_if_needed()
     page.wait_for_selector("#plot-history .main-svg")
     kinds = page.eval_on_selector_all(".plot", "divs => divs.map(d => d.dataset.kind)")
     assert {"history", "slice", "parallel_coordinate", "contour", "intermediate", "importance", "timeline"} <= set(kinds)
@@ -166,8 +167,11 @@ def test_plots_render(tab: Page, data: Populated) -> None:
     assert page.locator("#plot-slice .scatterlayer .point").count() > 0
     assert page.locator("#plot-intermediate .scatterlayer .trace").count() > 0
     assert page.locator("#plot-importance .barlayer .point").count() == 4  # one bar per parameter
+    assert page.locator("#plot-parallel_coordinate canvas").count() > 0  # WebGL, drawn
+    assert page.locator(".plot .no-webgl").count() == 0  # plotly's "WebGL is not supported" (CSP, GPU flags)
     page.wait_for_selector("#importance-box table.bars")
     page.wait_for_timeout(300)  # let plotly finish its transitions before the screenshots
+    page.evaluate("window.scrollTo(0, 0)")
     _shot(page, "study")
     for kind in kinds:
         _shot(page.locator(f"#plot-{kind}").locator(".."), f"plot-{kind}")
@@ -180,6 +184,7 @@ def test_plots_render(tab: Page, data: Populated) -> None:
 def test_pareto_plot(tab: Page, data: Populated) -> None:
     sid = data.study.storage.get_study("two objectives").study_id
     page = tab.goto(f"/studies/{sid}")
+    page.locator("#plots-section").scroll_into_view_if_needed()
     page.wait_for_selector("#plot-pareto .main-svg")
     assert page.locator("#plot-pareto .scatterlayer .point").count() > 0
     page.wait_for_timeout(300)

@@ -40,8 +40,10 @@ MAX_NOTE = 10_000  # characters in one note
 TOKEN_HEADER = "x-hyperdial-token"
 
 # No inline script anywhere: the pages load only this app's own files, so injected markup could not
-# run even if it slipped past the escaping. plotly.js sets inline styles (hence 'unsafe-inline' for styles).
-_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+# run even if it slipped past the escaping. plotly.js sets inline styles (hence 'unsafe-inline' for styles),
+# and its WebGL traces (parallel coordinates) build their draw calls with `new Function` (regl's code
+# generation; without 'unsafe-eval' the plot shows "WebGL is not supported"). No code of ours evaluates text.
+_CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
         "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'none'")
 _SECURITY_HEADERS = {

@@ -27,6 +27,11 @@
     return node;
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+  // Like node.append, but skips null/false (DOM append would insert the text "null").
+  function put(node, ...children) {
+    for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) node.append(c);
+    return node;
+  }
   function link(href, ...children) { return el("a", { href: ROOT + href }, ...children); }
 
   // -- formatting ----------------------------------------------------------------------------
@@ -130,7 +135,7 @@
       el("thead", {}, el("tr", {}, ["Study", "Directions", "State", "Trials", "By state", "Best", "Last activity"].map((h) => el("th", {}, h)))),
       tbody);
     const empty = el("p", { className: "muted", hidden: true }, "No studies in this storage yet.");
-    clear(app).append(banner, el("h1", {}, "Studies"), table, empty);
+    put(clear(app), banner, el("h1", {}, "Studies"), table, empty);
     async function load() {
       let studies;
       try { studies = await api("/studies"); hideBanner(); }
@@ -168,7 +173,7 @@
     const choices = el("div", { id: "choices-box" });
     const sweep = el("div", { id: "sweep-box" });
     const notes = el("div", { id: "notes-box" });
-    clear(app).append(banner, head,
+    put(clear(app), banner, head,
       section("Trials", "trials", controls, tableBox, pager),
       section("Plots", "plots-section", plots),
       section("Parameter importance", "importance", importance),
@@ -178,7 +183,7 @@
 
     function renderHead(ov) {
       setCrumbs(link("/", "Studies"), el("span", {}, ov.name));
-      clear(head).append(
+      put(clear(head), 
         el("h1", { id: "study-name" }, ov.name),
         el("p", { className: "facts" },
           el("span", {}, ov.directions.join(", ")), " \u00b7 ",
@@ -203,18 +208,18 @@
     function renderSweep(sw) {
       clear(sweep);
       if (!sw) return;
-      sweep.append(el("section", { id: "sweep" }, el("h2", {}, "Sweep file"),
+      put(sweep, el("section", { id: "sweep" }, el("h2", {}, "Sweep file"),
         el("p", { className: "muted" }, (sw.format || "") + (sw.source ? " \u00b7 " + sw.source : "")),
         el("pre", { className: "code" }, sw.file || "")));
     }
 
     function renderNotes(list) {
       clear(notes);
-      if (!list.length) notes.append(el("p", { className: "muted" }, "No notes."));
-      notes.append(el("ul", { className: "notes" }, list.map((n) => el("li", {},
+      if (!list.length) put(notes, el("p", { className: "muted" }, "No notes."));
+      put(notes, el("ul", { className: "notes" }, list.map((n) => el("li", {},
         el("span", { className: "muted" }, when(new Date(n.at * 1000).toISOString()) + (n.trial !== undefined ? " \u00b7 trial " + n.trial : "") + ": "),
         n.text))));
-      if (WRITABLE) notes.append(noteForm(base, null));
+      if (WRITABLE) put(notes, noteForm(base, null));
     }
 
     // -- the trials table ----------------------------------------------------------------------
@@ -249,7 +254,7 @@
       const active = Object.entries(state.filters).map(([name, spec]) => el("span", { className: "chip" },
         name + (Array.isArray(spec) ? " in [" + num(spec[0]) + ", " + num(spec[1]) + "]" : " \u2208 {" + spec.in.map(value).join(", ") + "}"),
         el("button", { className: "x", title: "remove", onclick: () => { delete state.filters[name]; state.offset = 0; renderControls(); loadTrials(); } }, "\u00d7")));
-      controls.append(el("div", {}, el("span", { className: "muted" }, "State: "), boxes),
+      put(controls, el("div", {}, el("span", { className: "muted" }, "State: "), boxes),
         names.length ? el("div", {}, el("span", { className: "muted" }, "Parameter: "), pick, " ", low, " ", high, " ", add,
           el("span", { className: "muted hint" }, " (categorical: min = comma-separated choices)")) : null,
         el("div", { id: "active-filters" }, active));
@@ -269,7 +274,7 @@
       if (Object.keys(state.filters).length) q.set("filters", JSON.stringify(state.filters));
       let page;
       try { page = await api(base + "/trials?" + q.toString()); }
-      catch (e) { clear(tableBox).append(errorBox(e)); clear(pager); return; }
+      catch (e) { put(clear(tableBox), errorBox(e)); clear(pager); return; }
       const ov = state.ov;
       const dirs = ov ? ov.directions : ["value"];
       const names = paramNames().slice(0, 12);
@@ -284,10 +289,10 @@
           names.map((n) => el("td", { className: "num" }, n in t.params ? value(t.params[n]) : "")),
           el("td", {}, timeCell(t.datetime_start)),
           el("td", { className: "num" }, dur(t.duration))))));
-      clear(tableBox).append(table);
-      if (!page.trials.length) tableBox.append(el("p", { className: "muted", id: "no-trials" }, "No trial matches."));
+      put(clear(tableBox), table);
+      if (!page.trials.length) put(tableBox, el("p", { className: "muted", id: "no-trials" }, "No trial matches."));
       const last = Math.min(page.total, state.offset + page.trials.length);
-      clear(pager).append(
+      put(clear(pager), 
         el("button", { id: "prev", disabled: state.offset === 0, onclick: () => { state.offset = Math.max(0, state.offset - state.limit); loadTrials(); } }, "\u2039 Prev"),
         el("span", { id: "page-info" }, page.total ? (state.offset + 1) + "\u2013" + last + " of " + page.total : "0 of 0"),
         el("button", { id: "next", disabled: last >= page.total, onclick: () => { state.offset += state.limit; loadTrials(); } }, "Next \u203a"),
@@ -309,48 +314,50 @@
       return plotlyReady;
     }
     const drawn = {};
+    let plotsWanted = false;  // set once the plots section comes near the screen
     async function loadPlots() {
-      try { await plotly(); } catch (e) { clear(plots).append(errorBox(e)); return; }
+      if (!plotsWanted) return;
+      try { await plotly(); } catch (e) { put(clear(plots), errorBox(e)); return; }
       let kinds;
-      try { kinds = await api(base + "/plots"); } catch (e) { clear(plots).append(errorBox(e)); return; }
-      if (kinds.error) { clear(plots).append(errorBox(kinds.error)); return; }
+      try { kinds = await api(base + "/plots"); } catch (e) { put(clear(plots), errorBox(e)); return; }
+      if (kinds.error) { put(clear(plots), errorBox(kinds.error)); return; }
       for (const kind of kinds.kinds) {
         let box = drawn[kind];
         if (!box) {
           box = drawn[kind] = el("div", { className: "plot", id: "plot-" + kind, "data-kind": kind });
-          plots.append(el("figure", {}, el("figcaption", {}, kind.replace(/_/g, " ")), box));
+          put(plots, el("figure", {}, el("figcaption", {}, kind.replace(/_/g, " ")), box));
         }
         api(base + "/plots/" + encodeURIComponent(kind)).then((res) => {
           if (res.error || !window.Plotly) {
             if (window.Plotly) window.Plotly.purge(box);
-            clear(box).append(el("p", { className: "muted" }, res.error || "plotly.js did not load"));
+            put(clear(box), el("p", { className: "muted" }, res.error || "plotly.js did not load"));
             return;
           }
           if (box.firstChild && !box.classList.contains("js-plotly-plot")) clear(box);
           const layout = Object.assign({ autosize: true, margin: { l: 50, r: 20, t: 30, b: 40 } }, res.figure.layout || {});
           window.Plotly.react(box, res.figure.data || [], layout, { displaylogo: false, responsive: true });
-        }).catch((e) => { clear(box).append(errorBox(e)); });
+        }).catch((e) => { put(clear(box), errorBox(e)); });
       }
     }
     async function loadImportance() {
       let res;
-      try { res = await api(base + "/importance"); } catch (e) { clear(importance).append(errorBox(e)); return; }
+      try { res = await api(base + "/importance"); } catch (e) { put(clear(importance), errorBox(e)); return; }
       clear(importance);
-      if (res.error) { importance.append(el("p", { className: "muted" }, res.error)); return; }
+      if (res.error) { put(importance, el("p", { className: "muted" }, res.error)); return; }
       for (const obj of res.objectives) {
-        if (res.objectives.length > 1) importance.append(el("h3", {}, "Objective " + obj.objective + " (" + obj.direction + ")"));
-        importance.append(el("table", { className: "bars" }, el("tbody", {}, obj.importances.map(([name, v]) => el("tr", {},
+        if (res.objectives.length > 1) put(importance, el("h3", {}, "Objective " + obj.objective + " (" + obj.direction + ")"));
+        put(importance, el("table", { className: "bars" }, el("tbody", {}, obj.importances.map(([name, v]) => el("tr", {},
           el("td", {}, name), el("td", { className: "bar" }, el("span", { style: "width:" + Math.round(Math.max(0, Math.min(1, v)) * 100) + "%" })),
           el("td", { className: "num" }, (v * 100).toFixed(1) + "%"))))));
       }
-      importance.append(el("p", { className: "muted" }, "PED-ANOVA over " + res.n_trials + " trials."));
+      put(importance, el("p", { className: "muted" }, "PED-ANOVA over " + res.n_trials + " trials."));
     }
     async function loadChoices() {
       let res;
-      try { res = await api(base + "/choices"); } catch (e) { clear(choices).append(errorBox(e)); return; }
+      try { res = await api(base + "/choices"); } catch (e) { put(clear(choices), errorBox(e)); return; }
       clear(choices);
-      if (!res.choices.length) { choices.append(el("p", { className: "muted" }, "This study records no sampler choices.")); return; }
-      choices.append(el("table", { className: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "From trial"), el("th", {}, "Algorithm"), el("th", {}, "Why"))),
+      if (!res.choices.length) { put(choices, el("p", { className: "muted" }, "This study records no sampler choices.")); return; }
+      put(choices, el("table", { className: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "From trial"), el("th", {}, "Algorithm"), el("th", {}, "Why"))),
         el("tbody", {}, res.choices.map((c) => el("tr", {}, el("td", { className: "num" }, link(base + "/trials/" + c.trial, c.trial)), el("td", {}, value(c.algorithm)), el("td", {}, value(c.reason)))))));
     }
 
@@ -363,9 +370,14 @@
       return ov;
     }
 
-    try { await loadOverview(); } catch (e) { clear(head).append(errorBox(e)); return; }
+    try { await loadOverview(); } catch (e) { put(clear(head), errorBox(e)); return; }
     await loadTrials();
-    loadPlots(); loadImportance(); loadChoices();
+    loadImportance(); loadChoices();
+    // The plots (plotly.js, and their data computed on the server) load when their section nears the screen.
+    const seen = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) { seen.disconnect(); plotsWanted = true; loadPlots(); }
+    }, { rootMargin: "300px" });
+    seen.observe(plots.parentNode);
     let lastPlots = Date.now();
     let cursor = state.ov.cursor;
     state.version = (await api(base + "/version?since=" + cursor).catch(() => ({ version: null }))).version;
@@ -468,12 +480,12 @@
           logBox.textContent = lg.error ? lg.error : (lg.truncated ? "[\u2026 the last " + lg.text.length + " characters of " + lg.size + " bytes]\n" : "") + lg.text;
         }).catch((e) => { logBox.textContent = e.message; });
       }
-      clear(app).append(...blocks);
+      put(clear(app), ...blocks);
       return t;
     }
     let t;
     async function render() { t = await load(); }
-    try { await render(); } catch (e) { clear(app).append(errorBox(e)); return; }
+    try { await render(); } catch (e) { put(clear(app), errorBox(e)); return; }
     poll(async () => {
       if (t.state !== "RUNNING" && t.state !== "WAITING") return false;  // finished trials never change
       try { await render(); }
@@ -492,5 +504,5 @@
   }
 
   const pages = { studies: studiesPage, study: studyPage, trial: trialPage };
-  if (pages[PAGE]) pages[PAGE]().catch((e) => { clear(app).append(errorBox(e)); });
+  if (pages[PAGE]) pages[PAGE]().catch((e) => { put(clear(app), errorBox(e)); });
 })();
