@@ -313,3 +313,99 @@ def test_bad_storage_and_ids() -> None:
         study_overview(InMemoryStorage(), "1")  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError, match="`max_trials` must be an int >= 1"):
         plot_trials(InMemoryStorage(), 1, max_trials=0)
+
+
+def _plans(storage: Any, call: Callable[[], Any]) -> list[tuple[str, str]]:
+    """(statement, its SQLite query plan) for each SELECT `call` runs."""
+    import sqlalchemy as sa
+
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append((statement, parameters))
+
+    engine = storage.db.read_engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    with engine.connect() as conn:
+        return [(stmt, " | ".join(r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + stmt, params)))
+                for stmt, params in seen]
+
+
+@pytest.mark.parametrize("order_by", ["value", "duration", "datetime_start", "param:x", "param:opt", "number"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sqlite_pages_walk_indexes(tmp_path: Any, order_by: str, descending: bool) -> None:
+    """No page query sorts or scans a whole study: each walks an index in order and stops after the page
+    (what keeps a 100,000-trial page in milliseconds; benchmarks/dashboard_scale.py has the numbers)."""
+    from hyperdial.storage import get_storage
+
+    storage = get_storage(f"sqlite:///{tmp_path}/plan.db")
+    sid = _build(storage)
+    plans = _plans(storage, lambda: page_trials(storage, sid, order_by=order_by, descending=descending,
+                                                param_filters={"x": (1.0, 9.0)}))
+    ordered = [(s, p) for s, p in plans if "ORDER BY" in s and "LIMIT" in s]
+    assert ordered
+    for stmt, plan in ordered:
+        assert "TEMP B-TREE FOR ORDER BY" not in plan, (stmt, plan)
+        assert "SCAN hd_trials" not in plan and "SCAN hd_trial_params" not in plan, (stmt, plan)
+    for stmt, plan in plans:
+        assert "SCAN hd_trial_params" not in plan and "SCAN hd_trial_intermediate" not in plan, (stmt, plan)
+
+
+def _bulk_study(storage: Any, n: int) -> int:
+    """n trials (3 parameters, 5 intermediate values each) written with one executemany per table:
+    the storage's per-trial API would take minutes at this size."""
+    import json
+
+    import sqlalchemy as sa
+
+    from hyperdial.storage.sql import schema
+
+    sid = storage.create_study("big", ["minimize"])
+    dists = {"x": Float(-5, 5), "lr": Float(1e-5, 1e-1, log=True), "opt": Categorical(["adam", "sgd", "rmsprop"])}
+    texts = {k: json.dumps(d.to_dict()) for k, d in dists.items()}
+    trials, params, inter = [], [], []
+    for i in range(n):
+        tid = 10 + i
+        value = ((i * 7919) % 1000) / 100.0
+        state = int(TrialState.COMPLETE if i % 10 else TrialState.PRUNED)
+        trials.append({"trial_id": tid, "study_id": sid, "number": i, "state": state,
+                       "values_json": json.dumps([value]) if i % 10 else None,
+                       "datetime_start": 1e9 + i, "datetime_complete": 1e9 + i + (i % 13), "finish_seq": i + 1})
+        for name, internal in (("x", (i % 101) / 10 - 5), ("lr", 1e-5 * (1 + i % 97)), ("opt", float(i % 3))):
+            params.append({"trial_id": tid, "study_id": sid, "name": name, "value": internal, "distribution": texts[name]})
+        inter += [{"trial_id": tid, "step": s, "value": json.dumps(value + s)} for s in range(5)]
+
+    def write(conn: Any) -> None:
+        for table, rows in ((schema.trials, trials), (schema.trial_params, params), (schema.trial_intermediate, inter)):
+            conn.execute(sa.insert(table), rows)
+
+    storage.db.write(write)
+    return int(sid)
+
+
+@pytest.mark.slow
+def test_20000_trial_pages_stay_fast(tmp_path: Any) -> None:
+    """A generous bound (the benchmark has the real numbers): every sort and filter of a 20,000-trial
+    SQLite study pages in under 2 s, and its overview in under 5 s, on a loaded CI machine."""
+    import time
+
+    from hyperdial.storage import get_storage
+
+    storage = get_storage(f"sqlite:///{tmp_path}/big.db")
+    sid = _bulk_study(storage, 20_000)
+    start = time.perf_counter()
+    overview = study_overview(storage, sid)
+    assert time.perf_counter() - start < 5.0
+    assert overview.n_trials == 20_000 and overview.state_counts["PRUNED"] == 2_000
+    for order_by in ("number", "value", "duration", "datetime_start", "state", "param:x", "param:opt"):
+        for kwargs in ({}, {"param_filters": {"x": (0, 1), "opt": ["sgd"]}, "states": ["COMPLETE"]},
+                       {"offset": 15_000}):
+            start = time.perf_counter()
+            page = page_trials(storage, sid, order_by=order_by, descending=True, **kwargs)  # type: ignore[arg-type]
+            assert time.perf_counter() - start < 2.0, (order_by, kwargs)
+            assert len(page.trials) == 50 and page.total >= 50

@@ -28,6 +28,7 @@ from hyperdial.trial import FrozenTrial, TrialState
 
 T, P = schema.trials, schema.trial_params
 _CATEGORICAL = '{"type": "categorical"%'  # how json.dumps(Categorical.to_dict()) begins
+_STATES = {int(s): s for s in TrialState}
 _CHUNK = 500  # ids per IN list (SQLite's variable limit is 999 on old builds)
 
 
@@ -40,15 +41,9 @@ def directions(storage: SQLStorage, study_id: int) -> tuple[str, ...]:
 
 
 def objective(dialect: str, index: int) -> sa.ColumnElement[Any]:
-    """Objective `index` of `values_json` as a number, NULL when missing or not plain JSON numbers."""
-    if dialect == "sqlite":
-        return sa.case(
-            (sa.func.json_valid(T.c.values_json) == 1, sa.func.json_extract(T.c.values_json, f"$[{index}]")),
-            else_=sa.null(),
-        )
-    plain = T.c.values_json.regexp_match(r"^\[[-+0-9.eE, ]*\]$")
-    item = sa.cast(T.c.values_json, sa.JSON)[index].as_string()  # ->> index
-    return sa.case((plain, sa.cast(item, sa.Float(precision=53))), else_=sa.null())
+    """Objective `index` of `values_json` as a number, NULL when missing or not plain JSON numbers
+    (the same SQL as the expression index on objective 0, so the database uses that index)."""
+    return sa.literal_column(schema.objective_sql(dialect, index), sa.Float(precision=53))
 
 
 def _where(study_id: int, states: Sequence[TrialState] | None) -> list[sa.ColumnElement[bool]]:
@@ -60,60 +55,133 @@ def _where(study_id: int, states: Sequence[TrialState] | None) -> list[sa.Column
 
 def _distributions(conn: sa.Connection, study_id: int, name: str) -> list[tuple[str, Distribution]]:
     """The distinct distributions (as stored, and parsed) of parameter `name` in the study."""
-    rows = conn.execute(
-        sa.select(P.c.distribution).distinct()
-        .where(P.c.name == name, P.c.trial_id.in_(sa.select(T.c.trial_id).where(T.c.study_id == study_id)))
-    ).all()
     from hyperdial.space import distribution_from_dict
 
-    return [(r[0], distribution_from_dict(json.loads(r[0]))) for r in rows]
+    rows = conn.execute(_DISTINCT_DISTRIBUTIONS, {"sid": study_id, "name": name}).all()
+    return [(r[0], distribution_from_dict(json.loads(r[0]))) for r in rows if r[0] is not None]
 
 
-def _filter(conn: sa.Connection, study_id: int, name: str, spec: q.Filter) -> sa.ColumnElement[bool]:
-    p = P.alias()
-    numeric = sa.not_(p.c.distribution.like(_CATEGORICAL))
-    if spec[0] == "range":
-        cond: list[sa.ColumnElement[bool]] = [numeric]
-        low, high = spec[1], spec[2]
-        if low is not None:
-            cond.append(p.c.value >= float(low))
-        if high is not None:
-            cond.append(p.c.value <= float(high))
-    else:
-        allowed = spec[1]
-        keys = {choice_key(v) for v in allowed}
-        alternatives = []
-        for text, dist in _distributions(conn, study_id, name):
-            if isinstance(dist, Categorical):
-                idx = [float(i) for i, c in enumerate(dist.choices) if choice_key(c) in keys]
-                if idx:
-                    alternatives.append(sa.and_(p.c.distribution == text, p.c.value.in_(idx)))
-        numbers = sorted({float(v) for v in allowed if q._is_number(v)})
-        if numbers:
-            alternatives.append(sa.and_(numeric, p.c.value.in_(numbers)))
-        if not alternatives:
-            return sa.false()
-        cond = [sa.or_(*alternatives)]
-    return sa.exists().where(p.c.trial_id == T.c.trial_id, p.c.name == name, *cond)
+# Skip through the (study, name, distribution) index, one probe per distinct distribution, instead
+# of reading every trial's row (SQLite plans no such skip scan for DISTINCT by itself).
+_DISTINCT_DISTRIBUTIONS = sa.text(
+    "WITH RECURSIVE d(x) AS ("
+    "SELECT MIN(distribution) FROM hd_trial_params WHERE study_id = :sid AND name = :name "
+    "UNION ALL SELECT (SELECT MIN(distribution) FROM hd_trial_params "
+    "WHERE study_id = :sid AND name = :name AND distribution > d.x) FROM d WHERE d.x IS NOT NULL"
+    ") SELECT x FROM d"
+)
 
 
-def _param_keys(conn: sa.Connection, study_id: int, name: str, p: Any) -> list[sa.ColumnElement[Any]]:
-    """ORDER BY terms for "param:NAME" over the outer-joined alias `p`, matching `q.param_sort_key`:
-    numeric values first by value, then categorical choices by their rank among every choice seen."""
+def _param_rows(conn: sa.Connection, study_id: int, name: str, spec: q.Filter) -> sa.ColumnElement[bool]:
+    """The condition on hd_trial_params rows (of `name` in the study) for one filter."""
     dists = _distributions(conn, study_id, name)
     categorical = [(text, d) for text, d in dists if isinstance(d, Categorical)]
+    # Read the distribution (outside the value index) only where the name has several spaces.
+    numeric: sa.ColumnElement[bool] = sa.not_(P.c.distribution.like(_CATEGORICAL))
     if not categorical:
-        return [p.c.value]
-    ranked = sorted({q._type_rank(c) for _, d in categorical for c in d.choices})
-    rank = {k: i for i, k in enumerate(ranked)}
-    whens = [
-        (sa.and_(p.c.distribution == text, p.c.value == float(i)), rank[q._type_rank(c)])
-        for text, d in categorical for i, c in enumerate(d.choices)
-    ]
-    by_rank = sa.case(*whens, else_=p.c.value)
-    if len(categorical) == len(dists):
-        return [by_rank]
-    return [sa.case((p.c.distribution.like(_CATEGORICAL), 1), else_=0), by_rank]
+        numeric = sa.true()
+    elif len(categorical) == len(dists):
+        numeric = sa.false()
+    if spec[0] == "range":
+        if not categorical:
+            cond: list[sa.ColumnElement[bool]] = []
+        elif len(categorical) == len(dists):
+            return sa.false()
+        else:
+            cond = [numeric]
+        low, high = spec[1], spec[2]
+        if low is not None:
+            cond.append(P.c.value >= float(low))
+        if high is not None:
+            cond.append(P.c.value <= float(high))
+        return sa.and_(sa.true(), *cond)
+    keys = {choice_key(v) for v in spec[1]}
+    alternatives = []
+    for text, dist in categorical:
+        idx = [float(i) for i, c in enumerate(dist.choices) if choice_key(c) in keys]
+        if idx:
+            in_space = P.c.value.in_(idx)
+            alternatives.append(in_space if len(dists) == 1 else sa.and_(P.c.distribution == text, in_space))
+    numbers = sorted({float(v) for v in spec[1] if q._is_number(v)})
+    if numbers and len(categorical) < len(dists):
+        alternatives.append(sa.and_(numeric, P.c.value.in_(numbers)))
+    return sa.or_(*alternatives) if alternatives else sa.false()
+
+
+def _filtered_ids(conn: sa.Connection, study_id: int, name: str, spec: q.Filter) -> sa.Select[Any]:
+    """The ids of the study's trials passing one parameter filter, from the (study, name, value) index."""
+    return sa.select(P.c.trial_id).where(P.c.study_id == study_id, P.c.name == name,
+                                         _param_rows(conn, study_id, name, spec))
+
+
+def _count(conn: sa.Connection, conds: list[Any], filtered: list[sa.Select[Any]]) -> int:
+    """How many trials match: driven from the first filter's ids when there is one (an index range,
+    usually far fewer rows than the study), else from the study's index."""
+    if filtered:
+        first = filtered[0].subquery()
+        stmt = (sa.select(sa.func.count()).select_from(first.join(T, T.c.trial_id == first.c.trial_id))
+                .where(*conds, *(T.c.trial_id.in_(f) for f in filtered[1:])))
+    else:
+        stmt = sa.select(sa.func.count()).select_from(T).where(*conds)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _param_segments(
+    conn: sa.Connection, study_id: int, name: str, conds: list[Any], descending: bool
+) -> list[sa.Select[Any]]:
+    """A page sorted by "param:NAME" as consecutive segments, each one index walk in order, matching
+    `q.param_sort_key`: numeric values by value, then each categorical choice by its rank among every
+    choice seen (ties by trial id), all reversed when descending; trials without the parameter follow."""
+    dists = _distributions(conn, study_id, name)
+    categorical = [(text, d) for text, d in dists if isinstance(d, Categorical)]
+    rows = (sa.select(P.c.trial_id).select_from(P.join(T, T.c.trial_id == P.c.trial_id))
+            .where(P.c.study_id == study_id, P.c.name == name, *conds))
+    # Ties by trial_id, not number: within a study they grow together (a trial's number and id are
+    # both handed out under the study's write lock), and (study, name, value, trial_id) is the
+    # index's order, so the database stops after the page.
+    segments: list[sa.Select[Any]] = []
+    if len(categorical) < len(dists):
+        numeric = rows if not categorical else rows.where(sa.not_(P.c.distribution.like(_CATEGORICAL)))
+        segments.append(numeric.order_by(P.c.value.desc() if descending else P.c.value.asc(), P.c.trial_id))
+    by_rank: dict[tuple[int, Any], list[tuple[str, int]]] = {}
+    for text, d in categorical:
+        for i, c in enumerate(d.choices):
+            by_rank.setdefault(q._type_rank(c), []).append((text, i))
+    ranks = sorted(by_rank, reverse=descending)
+    choice_segments = []
+    for rank in ranks:
+        if len(dists) == 1:
+            (_, i), = by_rank[rank]
+            cond: sa.ColumnElement[bool] = P.c.value == float(i)
+        else:
+            cond = sa.or_(*(sa.and_(P.c.distribution == text, P.c.value == float(i)) for text, i in by_rank[rank]))
+        choice_segments.append(rows.where(cond).order_by(P.c.trial_id))
+    segments = choice_segments + segments if descending else segments + choice_segments
+    has_param = sa.exists().where(P.c.trial_id == T.c.trial_id, P.c.name == name)
+    segments.append(sa.select(T.c.trial_id).where(*conds, sa.not_(has_param)).order_by(T.c.number))
+    return segments
+
+
+def _ids(conn: sa.Connection, select: sa.Select[Any], offset: int, limit: int) -> list[int]:
+    return [r[0] for r in conn.execute(select.offset(offset).limit(limit))]
+
+
+def _chain_page(conn: sa.Connection, segments: list[sa.Select[Any]], offset: int, limit: int) -> list[int]:
+    """The page [offset, offset + limit) of the segments' rows, one after the other. Each segment is
+    its own query so that each can walk an index in order (one ORDER BY "key IS NULL, key" or a CASE
+    over choices cannot); a segment is counted only when the page starts past its end."""
+    ids: list[int] = []
+    for select in segments:
+        need = limit - len(ids)
+        if need == 0:
+            break
+        got = _ids(conn, select, offset, need)
+        ids += got
+        if got:
+            offset = 0  # the page continues at the start of the next segment
+        elif offset:
+            offset -= int(conn.execute(sa.select(sa.func.count()).select_from(select.subquery())).scalar_one())
+    return ids
 
 
 def page_trials(
@@ -121,34 +189,27 @@ def page_trials(
     descending: bool, offset: int, limit: int, filters: Mapping[str, q.Filter],
 ) -> q.TrialPage:
     def fn(conn: sa.Connection) -> q.TrialPage:
-        conds = _where(study_id, states)
-        conds += [_filter(conn, study_id, name, spec) for name, spec in filters.items()]
-        total = int(conn.execute(sa.select(sa.func.count()).select_from(T).where(*conds)).scalar_one())
+        filtered = [_filtered_ids(conn, study_id, name, spec) for name, spec in filters.items()]
+        conds = _where(study_id, states) + [T.c.trial_id.in_(f) for f in filtered]
+        total = _count(conn, _where(study_id, states), filtered)
         if total <= offset:
             return q.TrialPage(total=total, trials=[])
         kind, arg = order
-        source: Any = T
-        nullable = True
-        if kind in ("number", "state"):
-            keys: list[sa.ColumnElement[Any]] = [T.c[kind]]
-            nullable = False
-        elif kind == "datetime_start":
-            keys = [T.c.datetime_start]
-        elif kind == "duration":
-            keys = [T.c.datetime_complete - T.c.datetime_start]
-        elif kind == "value":
-            keys = [objective(storage.db.dialect, arg)]
+        if kind in ("number", "state"):  # never NULL
+            column = T.c[kind]
+            terms = [column.desc() if descending else column.asc()] + ([T.c.number.asc()] if kind != "number" else [])
+            ids = _ids(conn, sa.select(T.c.trial_id).where(*conds).order_by(*terms), offset, limit)
+        elif kind == "param":
+            ids = _chain_page(conn, _param_segments(conn, study_id, arg, conds, descending), offset, limit)
         else:
-            p = P.alias("sort_param")
-            source = T.outerjoin(p, sa.and_(p.c.trial_id == T.c.trial_id, p.c.name == arg))
-            keys = _param_keys(conn, study_id, arg, p)
-        terms: list[Any] = [keys[-1].is_(None)] if nullable else []
-        terms += [k.desc() if descending else k.asc() for k in keys]
-        if kind != "number":
-            terms.append(T.c.number.asc())
-        ids = [r[0] for r in conn.execute(
-            sa.select(T.c.trial_id).select_from(source).where(*conds).order_by(*terms).offset(offset).limit(limit)
-        )]
+            key: Any = {"datetime_start": T.c.datetime_start,
+                        "duration": sa.literal_column(schema.DURATION_SQL, sa.Float(precision=53))}.get(kind)
+            if key is None:
+                key = objective(storage.db.dialect, arg)
+            present = sa.select(T.c.trial_id).where(*conds, key.is_not(None)).order_by(
+                key.desc() if descending else key.asc(), T.c.number.asc())
+            missing = sa.select(T.c.trial_id).where(*conds, key.is_(None)).order_by(T.c.number)
+            ids = _chain_page(conn, [present, missing], offset, limit)
         loaded = {t.trial_id: t for t in load(storage, conn, ids, intermediate=True, attrs=True)}
         return q.TrialPage(total=total, trials=[loaded[i] for i in ids])
 
@@ -161,20 +222,20 @@ def load(
 ) -> list[FrozenTrial]:
     """Trials by id (a list of ints) or by conditions on hd_trials, in number order; params, values
     and times always, intermediate values and attributes when asked."""
-    chunks: list[list[Any]]
-    if where and isinstance(where[0], int):
-        chunks = [[T.c.trial_id.in_(where[i:i + _CHUNK])] for i in range(0, len(where), _CHUNK)]
-    else:
-        chunks = [list(where)] if where else []
     out: list[FrozenTrial] = []
-    for conds in chunks:
-        out += _load_chunk(storage, conn, conds, intermediate, attrs)
+    if where and isinstance(where[0], int):
+        for i in range(0, len(where), _CHUNK):
+            chunk = where[i:i + _CHUNK]
+            out += _load_chunk(storage, conn, [T.c.trial_id.in_(chunk)], chunk, intermediate, attrs)
+    elif where:
+        out = _load_chunk(storage, conn, list(where), None, intermediate, attrs)
     out.sort(key=lambda t: t.number)
     return out
 
 
 def _load_chunk(
-    storage: SQLStorage, conn: sa.Connection, conds: list[Any], intermediate: bool, attrs: bool
+    storage: SQLStorage, conn: sa.Connection, conds: list[Any], id_list: list[int] | None, intermediate: bool,
+    attrs: bool,
 ) -> list[FrozenTrial]:
     rows = conn.execute(
         sa.select(T.c.trial_id, T.c.number, T.c.state, T.c.values_json, T.c.datetime_start,
@@ -182,12 +243,13 @@ def _load_chunk(
     ).all()
     if not rows:
         return []
-    ids = sa.select(T.c.trial_id).where(*conds).scalar_subquery()
+    # A list of ids goes to each table as it is (a subquery over it made SQLite scan the tables).
+    ids: Any = id_list if id_list is not None else sa.select(T.c.trial_id).where(*conds).scalar_subquery()
     params: dict[int, dict[str, Any]] = {}
     dists: dict[int, dict[str, Distribution]] = {}
     for tid, name, value, dtext in conn.execute(
         sa.select(P.c.trial_id, P.c.name, P.c.value, P.c.distribution).where(P.c.trial_id.in_(ids))
-    ):
+    ).all():  # fetchall: row by row iteration costs a third of a 100,000-trial load
         dist = storage._dist(dtext)
         params.setdefault(tid, {})[name] = dist.to_external(value)
         dists.setdefault(tid, {})[name] = dist
@@ -196,7 +258,7 @@ def _load_chunk(
         im = schema.trial_intermediate
         for tid, step, vtext in conn.execute(
             sa.select(im.c.trial_id, im.c.step, im.c.value).where(im.c.trial_id.in_(ids))
-        ):
+        ).all():
             v = json.loads(vtext)
             inter.setdefault(tid, {})[step] = tuple(v) if isinstance(v, list) else v
     user: dict[int, dict[str, Any]] = {}
@@ -205,11 +267,11 @@ def _load_chunk(
         ta = schema.trial_attrs
         for tid, is_system, key, vtext in conn.execute(
             sa.select(ta.c.trial_id, ta.c.system, ta.c.key, ta.c.value).where(ta.c.trial_id.in_(ids))
-        ):
+        ).all():
             (system if is_system else user).setdefault(tid, {})[key] = json.loads(vtext)
     return [
         FrozenTrial(
-            number=number, state=TrialState(state), values=None if vjson is None else tuple(json.loads(vjson)),
+            number=number, state=_STATES[state], values=None if vjson is None else tuple(json.loads(vjson)),
             params=params.get(tid, {}), distributions=dists.get(tid, {}), user_attrs=user.get(tid, {}),
             system_attrs=system.get(tid, {}), intermediate_values=dict(sorted(inter.get(tid, {}).items())),
             datetime_start=_dt(start), datetime_complete=_dt(complete), trial_id=tid,
@@ -277,10 +339,10 @@ def study_overview(storage: SQLStorage, study_id: int) -> q.StudyOverview:
                 for i, d in enumerate(dirs)
             )
             n_pareto = q.pareto_count(values, dirs)
+        # First seen by trial id: within a study ids grow with numbers (see page_trials).
         seen = conn.execute(
-            sa.select(P.c.name, P.c.distribution, sa.func.min(T.c.number))
-            .select_from(P.join(T, P.c.trial_id == T.c.trial_id))
-            .where(T.c.study_id == study_id).group_by(P.c.name, P.c.distribution)
+            sa.select(P.c.name, P.c.distribution, sa.func.min(P.c.trial_id))
+            .where(P.c.study_id == study_id).group_by(P.c.name, P.c.distribution)
         ).all()
         dists = q.group_distributions((n, storage._dist(text), int(first)) for n, text, first in seen)
         return q.StudyOverview(
