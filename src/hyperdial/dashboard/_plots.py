@@ -26,12 +26,12 @@ def _visualization() -> tuple[Any, Any]:
     return data, spec
 
 
-def kinds(service: Service, study_id: int) -> list[str]:
+def kinds(service: Service, study_id: int, version: str) -> list[str]:
     """The plot kinds that make sense for this study, in the visualization module's order."""
     data, _ = _visualization()
-    ov = service.overview(study_id)
-    n_params = len(ov["params"])
-    multi = len(ov["directions"]) > 1
+    trials = service.plot_trials(study_id, version)
+    n_params = len({name for t in trials for name in t.params})
+    multi = len(service.info(study_id).directions) > 1
     out = []
     for kind in data.KINDS:
         if kind in _NOT_ON_STUDY_PAGE:
@@ -53,7 +53,7 @@ def figure(service: Service, study_id: int, kind: str, version: str) -> dict[str
     info = service.info(study_id)
 
     def compute() -> dict[str, Any]:
-        trials = service.plot_trials(study_id, intermediate_values=kind in _NEEDS_INTERMEDIATE)
+        trials = service.plot_trials(study_id, version, intermediate_values=kind in _NEEDS_INTERMEDIATE)
         try:
             plot = data.compute(kind, trials, list(info.directions), max_points=MAX_POINTS)
             return {"figure": spec.figure_spec(kind, plot)}
@@ -72,7 +72,7 @@ def importance(service: Service, study_id: int, version: str) -> dict[str, Any]:
 
     def compute() -> dict[str, Any]:
         directions = parse_directions(None, list(info.directions))
-        trials = service.plot_trials(study_id)
+        trials = service.plot_trials(study_id, version)
         history = History(directions, trials)
         out = []
         for i in range(len(directions)):

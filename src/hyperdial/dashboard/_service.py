@@ -22,6 +22,7 @@ from hyperdial.storage.query import StudyOverview, page_trials, plot_trials, stu
 from hyperdial.trial import FrozenTrial, TrialState
 
 PLOT_TRIALS = 20_000  # trials loaded for plots and importance, evenly spaced over the study
+CURVE_TRIALS = 2_000  # trials whose learning curves are loaded (a plot cannot show more curves)
 LOG_TAIL = 256 * 1024  # bytes of a trial's log sent to the page (the end of it)
 RETRY_SCAN = 2_000  # trials after a failed one searched for its rerun
 
@@ -55,7 +56,9 @@ class Service:
         self.storage = storage
         self._sqlite_path = _sqlite_path(storage)
         self._lock = threading.Lock()
-        self._plots: OrderedDict[tuple[int, str], tuple[Any, Any]] = OrderedDict()
+        self._plots: OrderedDict[tuple[int, str], tuple[str, Any, float, float]] = OrderedDict()
+        self._names: dict[int, str] = {}
+        self._gates: dict[tuple[int, str], threading.Lock] = {}
 
     # -- guards ----------------------------------------------------------------------------
     def check_present(self) -> None:
@@ -77,12 +80,23 @@ class Service:
         return out
 
     def info(self, study_id: int) -> StudyInfo:
-        """The study with this id (StudyNotFound if there is none, say it was deleted)."""
+        """The study with this id (StudyNotFound if there is none, say it was deleted).
+
+        Names are looked up by id once (`list_studies` counts every trial: slow at 100,000) and
+        checked on each use, since an id can come back after its study was deleted."""
         self.check_present()
-        for s in self.storage.list_studies():
-            if s.study_id == study_id:
-                return self.storage.get_study(s.name)
-        raise StudyNotFound(f"no study with id {study_id}")
+        name = self._names.get(study_id)
+        if name is not None:
+            try:
+                info = self.storage.get_study(name)
+                if info.study_id == study_id:
+                    return info
+            except StudyNotFound:
+                pass
+        self._names = {s.study_id: s.name for s in self.storage.list_studies()}
+        if study_id not in self._names:
+            raise StudyNotFound(f"no study with id {study_id}")
+        return self.storage.get_study(self._names[study_id])
 
     def overview(self, study_id: int) -> dict[str, Any]:
         info = self.info(study_id)
@@ -96,11 +110,12 @@ class Service:
         return _payload.overview(ov, study_user_attrs=info.user_attrs, study_system_attrs=info.system_attrs,
                                  cursor=cursor, error=error)
 
-    def version(self, study_id: int, since: int) -> str:
+    def version(self, study_id: int) -> str:
         """Changes whenever a trial finishes, starts, reports or gets a parameter, or the study's
-        attributes change: what the page polls to know it must refresh."""
+        attributes change: what the page polls to know it must refresh. Reads the change cursor
+        and the unfinished trials only (`poll` past any cursor: no finished trial is loaded)."""
         self.check_present()
-        changes = self.storage.poll(study_id, since)
+        changes = self.storage.poll(study_id, 1 << 62)
         unfinished = tuple(
             (t.number, int(t.state), len(t.intermediate_values), len(t.params), len(t.user_attrs))
             for t in changes.trials if not t.state.is_finished()
@@ -175,23 +190,39 @@ class Service:
 
     # -- plots and importance ----------------------------------------------------------------
     def cached(self, study_id: int, what: str, version: str, compute: Callable[[], Any]) -> Any:
-        """`compute()` once per study version (the last 32 results kept)."""
+        """`compute()` once per study version (the last 32 results kept); concurrent requests for
+        the same key wait for the first one's result instead of computing it again.
+
+        While a study runs its version changes with every trial: a result is then reused until it
+        is 5 times as old as it took to compute (2 s to 60 s), so a 100,000-trial study's plots
+        refresh every few seconds instead of keeping the server busy reloading them."""
         key = (study_id, what)
         with self._lock:
-            hit = self._plots.get(key)
-            if hit is not None and hit[0] == version:
-                self._plots.move_to_end(key)
-                return hit[1]
-        value = compute()
-        with self._lock:
-            self._plots[key] = (version, value)
-            while len(self._plots) > 32:
-                self._plots.popitem(last=False)
-        return value
+            gate = self._gates.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                hit = self._plots.get(key)
+                if hit is not None:
+                    stamp, value, at, took = hit
+                    if stamp == version or time.monotonic() - at < min(60.0, max(2.0, 5 * took)):
+                        self._plots.move_to_end(key)
+                        return value
+            start = time.monotonic()
+            value = compute()
+            with self._lock:
+                self._plots[key] = (version, value, time.monotonic(), time.monotonic() - start)
+                while len(self._plots) > 32:
+                    old, _ = self._plots.popitem(last=False)
+                    self._gates.pop(old, None)
+            return value
 
-    def plot_trials(self, study_id: int, *, intermediate_values: bool = False) -> list[FrozenTrial]:
-        return plot_trials(self.storage, study_id, max_trials=PLOT_TRIALS, intermediate_values=intermediate_values,
-                           attrs=False)
+    def plot_trials(self, study_id: int, version: str, *, intermediate_values: bool = False) -> list[FrozenTrial]:
+        """The trials every plot of this study version reads (loaded once, shared by the kinds)."""
+        def load() -> list[FrozenTrial]:
+            return plot_trials(self.storage, study_id, max_trials=CURVE_TRIALS if intermediate_values else PLOT_TRIALS,
+                               intermediate_values=intermediate_values, attrs=False)
+
+        return self.cached(study_id, f"trials:{intermediate_values}", version, load)
 
     def sampler_choices(self, study_id: int, version: str) -> list[dict[str, Any]]:
         def compute() -> list[dict[str, Any]]:

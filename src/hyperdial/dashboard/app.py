@@ -238,7 +238,7 @@ def create_app(storage: str | Storage, *, allow_write: bool = False, allowed_hos
 
     def api_version(request: Request) -> Any:
         sid = request.path_params["study_id"]
-        return {"version": service.version(sid, _int_param(request, "since", 0))}
+        return {"version": service.version(sid)}
 
     def api_trials(request: Request) -> Any:
         sid = request.path_params["study_id"]
@@ -260,12 +260,12 @@ def create_app(storage: str | Storage, *, allow_write: bool = False, allowed_hos
         return service.trial_log(request.path_params["study_id"], request.path_params["number"])
 
     def _version(sid: int) -> str:
-        return service.version(sid, 0)
+        return service.version(sid)
 
     def api_plot_kinds(request: Request) -> Any:
         sid = request.path_params["study_id"]
         try:
-            return {"kinds": _plots.kinds(service, sid), "error": None}
+            return {"kinds": _plots.kinds(service, sid, _version(sid)), "error": None}
         except ImportError as exc:
             return {"kinds": [], "error": f"plots are unavailable: {exc}"}
 

@@ -379,11 +379,10 @@
     }, { rootMargin: "300px" });
     seen.observe(plots.parentNode);
     let lastPlots = Date.now();
-    let cursor = state.ov.cursor;
-    state.version = (await api(base + "/version?since=" + cursor).catch(() => ({ version: null }))).version;
+    state.version = (await api(base + "/version").catch(() => ({ version: null }))).version;
     poll(async () => {
       let v;
-      try { v = await api(base + "/version?since=" + cursor); }
+      try { v = await api(base + "/version"); }
       catch (e) {
         if (e.status === 404) { showBanner("This study no longer exists: it was deleted while this page was open."); return false; }
         showBanner(e.message); throw e;
@@ -391,8 +390,7 @@
       hideBanner();
       if (v.version === state.version) return true;
       state.version = v.version;
-      const ov = await loadOverview();
-      cursor = ov.cursor;
+      await loadOverview();
       await loadTrials();
       if (Date.now() - lastPlots > 3 * POLL_MS) { lastPlots = Date.now(); loadPlots(); loadImportance(); loadChoices(); }
       else setTimeout(() => { loadPlots(); loadImportance(); }, 3 * POLL_MS);
