@@ -376,7 +376,7 @@
     // The plots (plotly.js, and their data computed on the server) load when their section nears the screen.
     const seen = new IntersectionObserver((entries) => {
       if (entries.some((e) => e.isIntersecting)) { seen.disconnect(); plotsWanted = true; loadPlots(); }
-    }, { rootMargin: "300px" });
+    }, { rootMargin: "100px" });
     seen.observe(plots.parentNode);
     let lastPlots = Date.now();
     state.version = (await api(base + "/version").catch(() => ({ version: null }))).version;
