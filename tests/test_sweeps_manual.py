@@ -38,7 +38,8 @@ def test_ask_tell_add_round_trip(db: str, tmp_path: Path, capsys: pytest.Capture
     asked = json.loads(out)
     assert code == 0 and asked["trial"] == 0
     assert set(asked["params"]) == {"lr", "opt", "note"} and 1e-4 <= asked["params"]["lr"] <= 0.1
-    code, out, _ = run(db, capsys, "ask", "manual", "--format", "args")  # the space is stored now
+    code, out, err = run(db, capsys, "ask", "manual", "--format", "args")  # the space is stored now
+    assert err == "trial 1 (record its result: hyperdial tell manual 1 VALUE)\n"  # the number, apart from the args
     argv = shlex.split(out)
     assert code == 0 and "--note=x; touch pwned" in argv and any(a.startswith("--lr=") for a in argv)
     code, out, _ = run(db, capsys, "ask", "manual", "--format", "env")

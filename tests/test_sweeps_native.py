@@ -69,6 +69,9 @@ def test_several_metrics_make_a_multi_objective_study() -> None:
     ("gpus_per_trial: 0.5\n", r"`gpus_per_trial` \(line 4\) must be an integer"),
     ("defaults: {nope: 1}\n", r"`defaults\.nope` \(line 4\) must name a searched parameter"),
     ("epochs: 3\n", r"`epochs` \(line 4\) is not a known key"),
+    ("parameters:\n  lr: 3\n", r"`parameters\.lr` \(line 5\) must be a mapping"),
+    ("budget: 5\n", r"`budget` \(line 4\) must be a mapping"),
+    ("parameters:\n  a: {values: [1]}\n  b: {values: [1], when: a}\n", r"`parameters\.b\.when` \(line 6\) must be a"),
 ])
 def test_malformed_native_files_name_the_key_path_and_line(extra: str, match: str) -> None:
     with pytest.raises(SweepFileError, match=match):
@@ -81,6 +84,7 @@ def test_malformed_native_files_name_the_key_path_and_line(extra: str, match: st
     ("study: s\ncommand: 'python t.py'\nmetric: {name: loss}\n", r"`command` \(line 2\) must be a list"),
     ("study: ''\ncommand: [x]\nmetric: {name: loss}\n", r"`study` \(line 1\) must be a non-empty string"),
     ("- a\n- b\n", r"must be a mapping"),
+    ("study: s\ncommand: [x]\nmetrics:\n  - loss\n", r"`metrics\.0` \(line 3\) must be a mapping"),
 ])
 def test_missing_pieces(text: str, match: str) -> None:
     with pytest.raises(SweepFileError, match=match):
@@ -109,3 +113,34 @@ def test_executor_and_gpus_per_trial_are_read(extra: str, executor: str | None, 
                                               gpus: int) -> None:
     spec = read_sweep(BASE + extra, source="native.yaml")
     assert (spec.executor, spec.executor_address, spec.gpus_per_trial) == (executor, address, gpus)
+
+
+def test_dry_run_of_a_native_file_shows_its_plan_and_runs_nothing(tmp_path: object,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    from hyperdial.cli.main import main
+
+    here = Path(str(tmp_path))
+    (here / "s.yaml").write_text(BASE + """parameters:
+  opt: {values: [adam, sgd]}
+  momentum: {type: float, low: 0.0, high: 0.9, when: {opt: sgd}}
+defaults: {opt: sgd, momentum: 0.5}
+method: {name: TPE, n_startup_trials: 3}
+early_stopping: {type: ASHA, min_resource: 2}
+budget: {trials: 9, timeout: 60}
+parallel: 2
+trial_timeout: 30
+executor: {type: ray, address: auto}
+gpus_per_trial: 1
+storage: sqlite:///never-made.db
+""")
+    assert main(["sweep", str(here / "s.yaml"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "native format" in out and "study: s   storage: sqlite:///never-made.db" in out
+    assert "method: TPE(" in out and "early stopping: ASHA(min_resource=2" in out
+    assert "budget: 9 trials, 60 s   parallel: 2   trial timeout: 30 s" in out
+    assert "agents on ray (auto)   gpus per trial: 1" in out
+    assert "momentum: Float(low=0.0, high=0.9, log=False, step=None)  when opt in ['sgd']" in out
+    assert "first command: python t.py --momentum=0.5 --opt=sgd" in out  # the defaults come first
+    assert not (here / "never-made.db").exists() and not Path("never-made.db").exists()

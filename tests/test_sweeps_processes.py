@@ -98,7 +98,8 @@ def test_sigkilled_agent_leaves_nothing_running_after_fail_stale(tmp_path: Path,
     assert states(tmp_path, "killed") == [hd.TrialState.FAIL]
 
 
-def test_ctrl_c_terminates_children_and_records_their_trials(tmp_path: Path, env: dict[str, str]) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_terminates_children_and_records_their_trials(tmp_path: Path, env: dict[str, str], sig: int) -> None:
     config = {"study": "interrupted", "command": [sys.executable, str(PROGRAMS / "slow.py")],
               "metric": {"name": "loss"}, "parameters": {"x": {"type": "float", "low": 0, "high": 1}},
               "budget": {"trials": 10}, "parallel": 2}
@@ -106,7 +107,7 @@ def test_ctrl_c_terminates_children_and_records_their_trials(tmp_path: Path, env
     flags = [tmp_path / "started.0", tmp_path / "started.1"]
     wait_for(flags)
     pids = [int(f.read_text()) for f in flags]
-    agent.send_signal(signal.SIGINT)
+    agent.send_signal(sig)  # Ctrl-C, or `kill` / a job scheduler's SIGTERM
     out, err = agent.communicate(timeout=60)
     assert agent.returncode == 130, err
     assert "stopped: interrupted" in out
@@ -248,3 +249,63 @@ def test_ctrl_c_stops_agents_running_on_a_dask_cluster(tmp_path: Path, env: dict
     assert [t.state for t in study.trials] == [hd.TrialState.FAIL] * 2
     assert all("interrupted" in t.system_attrs["fail_reason"] for t in study.trials)
     assert not any(alive(pid) for pid in pids)
+
+
+def test_ctrl_c_in_the_terminal_stops_agents_on_a_local_dask_cluster(tmp_path: Path, env: dict[str, str]) -> None:
+    """A Ctrl-C typed in a terminal reaches the whole process group: the sweep command and the worker
+    processes of its local Dask cluster. The agents in the workers must still stop cleanly."""
+    pytest.importorskip("distributed", reason="the dask extra is part of the test extra")
+    config = {"study": "group-stop", "command": [sys.executable, str(PROGRAMS / "slow.py")],
+              "metric": {"name": "loss"}, "parameters": {"x": {"type": "float", "low": 0, "high": 1}},
+              "budget": {"trials": 10}, "parallel": 2, "executor": "dask"}
+    agent = subprocess.Popen([sys.executable, "-m", "hyperdial", "--storage", f"sqlite:///{tmp_path / 'hd.db'}",
+                              "sweep", write(tmp_path, config), "--grace", "2"], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        flags = [tmp_path / "started.0", tmp_path / "started.1"]
+        wait_for(flags)
+        pids = [int(f.read_text()) for f in flags]
+        os.killpg(agent.pid, signal.SIGINT)  # as the terminal does: to every process of the group
+        out, err = agent.communicate(timeout=120)
+    finally:
+        if agent.poll() is None:
+            os.killpg(agent.pid, signal.SIGKILL)
+            agent.communicate()
+    assert agent.returncode == 130, err
+    assert "stopped: interrupted" in out and "KeyboardInterrupt" not in err
+    study = hd.load_study(study_name="group-stop", storage=f"sqlite:///{tmp_path / 'hd.db'}")
+    assert [t.state for t in study.trials] == [hd.TrialState.FAIL] * 2
+    assert all("interrupted" in t.system_attrs["fail_reason"] for t in study.trials)
+    assert not any(alive(pid) for pid in pids)
+
+
+def test_agents_run_as_tasks_on_a_local_ray_instance_and_stop_on_ctrl_c(tmp_path: Path, env: dict[str, str]) -> None:
+    """`executor: ray`: the agents run in Ray's worker processes (a local instance the sweep starts); trials
+    complete there, and a Ctrl-C to the whole process group stops the running ones cleanly."""
+    pytest.importorskip("ray", reason="the ray extra is part of the test extra")
+    config = {"study": "on-ray", "command": [sys.executable, str(PROGRAMS / "slow.py")],
+              "metric": {"name": "loss"}, "parameters": {"x": {"type": "float", "low": 0, "high": 1}},
+              "budget": {"trials": 10}, "parallel": 2, "executor": "ray"}
+    agent = subprocess.Popen([sys.executable, "-m", "hyperdial", "--storage", f"sqlite:///{tmp_path / 'hd.db'}",
+                              "sweep", write(tmp_path, config), "--grace", "2"], cwd=tmp_path,
+                             env=env | {"SLOW_FOR": "8"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        flags = [tmp_path / f"started.{i}" for i in range(4)]
+        wait_for(flags, timeout=240)  # trials 0 and 1 ran their 8 s; 2 and 3 are running
+        pids = [int(f.read_text()) for f in flags]
+        os.killpg(agent.pid, signal.SIGINT)
+        out, err = agent.communicate(timeout=120)
+    finally:
+        if agent.poll() is None:
+            os.killpg(agent.pid, signal.SIGKILL)
+            agent.communicate()
+    assert agent.returncode == 130, err
+    assert "stopped: interrupted" in out
+    study = hd.load_study(study_name="on-ray", storage=f"sqlite:///{tmp_path / 'hd.db'}")
+    by_number = {t.number: t for t in study.trials}
+    assert [by_number[n].state for n in (0, 1)] == [hd.TrialState.COMPLETE] * 2
+    assert by_number[0].value == 0.5  # slow.py's last report
+    assert [by_number[n].state for n in (2, 3)] == [hd.TrialState.FAIL] * 2
+    assert all("interrupted" in by_number[n].system_attrs["fail_reason"] for n in (2, 3))
+    assert len(study.trials) == 4 and not any(alive(pid) for pid in pids)

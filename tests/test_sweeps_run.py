@@ -372,3 +372,84 @@ def test_unknown_wandb_mode_is_refused_before_any_trial(here: Path, monkeypatch:
     assert sweep(here, config) != 0
     assert "HYPERDIAL_WANDB='online'" in capsys.readouterr().err
     assert trials(here, "bad-mode") == []
+
+
+def test_summary_and_progress_say_what_the_issue_asks(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The closing summary: best value, best parameters (as the program got them: a list, not its position),
+    counts by state, where the logs are, the next commands; the progress line: done / pruned / failed /
+    running, best so far, elapsed time."""
+    config = {"name": "summary", "method": "grid", "metric": {"name": "loss"}, "program": program("dump_args.py"),
+              "parameters": {"layers": {"values": [[16, 16], [32]]}, "seed": {"value": 7}},
+              "entity": "me", "project": "digits", "description": "W&B service keys", "controller": {"type": "local"}}
+    assert sweep(here, config) == 0
+    attrs = hd.load_study(study_name="summary", storage=f"sqlite:///{here / 'hd.db'}").user_attrs
+    assert {k: attrs[k] for k in ("entity", "project", "name", "description")} == {
+        "entity": "me", "project": "digits", "name": "summary", "description": "W&B service keys"}
+    out, err = capsys.readouterr()
+    best = next(t for t in trials(here, "summary") if t.number == 0)  # dump_args reports 0.5 * trial number
+    storage = f"sqlite:///{here / 'hd.db'}"
+    assert out.splitlines() == [
+        "sweep 'summary' stopped: grid exhausted",
+        "trials: 2 complete",
+        "best loss: 0 (trial 0)",
+        f"best parameters: layers={best.user_attrs['config']['layers']!r}",
+        f"logs: hyperdial-logs/ (hyperdial logs summary TRIAL --storage {storage})",
+        f"next: hyperdial trials summary --storage {storage}   |   hyperdial best summary --storage {storage}",
+        f"more agents: hyperdial agent summary --storage {storage}",
+    ]
+    assert "2 done (2 complete, 0 pruned, 0 failed), 0 running | best 0 | 00:0" in err
+
+
+def test_a_pruned_program_that_ignores_sigterm_gets_sigkill_and_is_pruned(here: Path) -> None:
+    start = time.monotonic()
+    t = _one(here, "hang.py", "pruned-hang", early_stopping={"type": "Threshold", "upper": 0.5})
+    assert time.monotonic() - start < 30  # not the hour hang.py sleeps: SIGKILL after the 1 s grace
+    assert t.state == hd.TrialState.PRUNED and t.intermediate_values == {1: 1.0}
+    log = Path(t.user_attrs["log"]).read_text()
+    assert "stopping the program (pruned): SIGTERM" in log and "1 s after SIGTERM: SIGKILL" in log
+
+
+def test_several_metrics_run_a_multi_objective_sweep(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    reporter = ("import os, json; x = float(os.environ['HYPERDIAL_PARAM_X']); "
+                "[print('hyperdial: ' + json.dumps({'err': (x - 0.5) ** 2 * (4 - s), 'size': x, 'step': s})) "
+                "for s in (1, 2, 3)]")
+    config = {"study": "multi", "command": [sys.executable, "-c", reporter],
+              "metrics": [{"name": "err"}, {"name": "size", "goal": "minimize"}],
+              "parameters": {"x": {"type": "float", "low": 0, "high": 1}}, "method": "NSGA2", "seed": 0,
+              "budget": {"trials": 6}}
+    assert sweep(here, config) == 0
+    out = capsys.readouterr().out
+    study = hd.load_study(study_name="multi", storage=f"sqlite:///{here / 'hd.db'}")
+    ts = study.trials
+    assert [t.state for t in ts] == [hd.TrialState.COMPLETE] * 6
+    for t in ts:  # each metric's last report is the trial's value
+        x = t.params["x"]
+        assert t.values == pytest.approx(((x - 0.5) ** 2, x))
+        assert sorted(t.intermediate_values) == [1, 2, 3]
+    front = sorted(study.best_trials, key=lambda t: t.number)
+    assert f"Pareto front: {len(front)} trial(s):" in out
+    for t in front:
+        assert f"  trial {t.number}: err={t.values[0]:.6g}, size={t.values[1]:.6g}; x={t.params['x']!r}" in out
+
+
+def test_budget_timeout_starts_no_trial_after_it(here: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("STARTED_FLAG", str(here / "started"))
+    monkeypatch.setenv("SLOW_FOR", "3")  # each trial outlasts the 2 s budget
+    t = _one(here, "slow.py", "timed", budget={"timeout": 2, "trials": 5})
+    assert t.state == hd.TrialState.COMPLETE and t.value == 0.5  # the running trial ends; no other starts
+    assert "sweep 'timed' stopped: budget timeout reached" in capsys.readouterr().out
+
+
+def test_a_missing_envvar_stops_the_sweep_before_anything_runs(here: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("NO_SUCH_VAR", raising=False)
+    config = {"name": "envvar", "method": "random", "metric": {"name": "loss"}, "program": program("dump_args.py"),
+              "command": ["${env}", "${interpreter}", "${program}", "--data=${envvar:NO_SUCH_VAR}/train"],
+              "parameters": {"x": {"values": [1]}}}
+    assert sweep(here, config) == 1
+    assert "uses ${envvar:NO_SUCH_VAR} but NO_SUCH_VAR is not set" in capsys.readouterr().err
+    assert not (here / "hd.db").exists() and not (here / "dump.jsonl").exists()
+    monkeypatch.setenv("NO_SUCH_VAR", "/data")
+    assert sweep(here, config, "--count", "1") == 0
+    assert dumps(here)[0]["argv"] == ["--data=/data/train"]

@@ -148,9 +148,17 @@ def test_yaml_12_numbers_crlf_and_tags() -> None:
     ("method: grid\nmetric: {name: loss}\nparameters:\n  x: {min: 0.0, max: 1.0}\n",
      r"grid search.*x is uniform"),
     ("method: random\nmetric: {name: loss}\nprogram: t.py\nparameters:\n  x: {value: 1}\n  x: {value: 2}\n",
-     r"line 6: key 'x' appears twice"),
+     r"sweep\.yaml: line 6: key 'x' appears twice"),
     ("method: random\nmetric: {name: loss}\ncommand: ['${program}']\n", r"uses \$\{program\} but the file has no"),
     ("method: random\nmetric: {name: loss}\nscheduler: {engine: optuna}\n", r"`scheduler`.*W&B Launch"),
+    # a value where a mapping belongs: the line of its key
+    ("method: random\nmetric: loss\n", r"`metric` \(line 2\) must be a mapping"),
+    ("method: random\nmetric: {name: loss}\nparameters:\n  lr: 0.1\n", r"`parameters\.lr` \(line 4\) must be a mapping"),
+    ("method: random\nmetric: {name: loss}\nparameters: [lr]\n", r"`parameters` \(line 3\) must be a mapping"),
+    ("method: random\nmetric: {name: loss}\nearly_terminate: hyperband\n",
+     r"`early_terminate` \(line 3\) must be a mapping"),
+    (("method: random\nmetric: {name: loss}\nparameters:\n  a.b: {value: 1}\n  a:\n    parameters:\n"
+      "      b: {value: 2}\n"), r"`parameters\.a\.parameters\.b` \(line 7\) names the parameter 'a\.b' a second"),
 ])
 def test_malformed_files_name_the_key_path_and_line(text: str, match: str) -> None:
     with pytest.raises(SweepFileError, match=match):
@@ -178,3 +186,11 @@ def test_grid_q_uniform_is_wandbs_arange() -> None:
                       "  x: {distribution: q_uniform, min: 0, max: 1, q: 0.25}\n  n: {min: 1, max: 3}\n")
     grid = spec.make_sampler()
     assert grid.space == {"n": (1, 2, 3), "x": (0.0, 0.25, 0.5, 0.75)}
+
+
+def test_hyperband_with_max_iter_and_s_takes_them_first_as_wandb_does() -> None:
+    """W&B's `hyperband_stop_runs` reads `max_iter` and `s` before `min_iter`: bands 27/9 and 27/3 here."""
+    spec = read_sweep("method: random\nmetric: {name: loss}\nparameters:\n  x: {min: 0.0, max: 1.0}\n"
+                      "early_terminate: {type: hyperband, min_iter: 1, max_iter: 27, s: 2, eta: 3}\n")
+    pruner = spec.make_pruner()
+    assert (pruner.min_resource, pruner.max_resource, pruner.reduction_factor) == (3, 27, 3)

@@ -15,6 +15,7 @@ import argparse
 import json
 import math
 import shlex
+import sys
 from typing import Any
 
 import hyperdial as hd
@@ -79,6 +80,9 @@ def cmd_ask(args: argparse.Namespace, storage: str) -> int:
         print(json.dumps({"trial": trial.number, "params": config}))
     elif args.format == "args":
         print(shlex.join(expand(["${args}"], config)))
+        # the trial number goes to stderr, so that `$(hyperdial ask ... --format args)` is only the arguments
+        print(f"trial {trial.number} (record its result: hyperdial tell {args.study} {trial.number} VALUE)",
+              file=sys.stderr)
     else:
         print(f"HYPERDIAL_TRIAL={trial.number}")
         for name, value in values.items():

@@ -81,6 +81,10 @@ def _dry_run(spec: Any, storage: str) -> int:
     budget = [f"{spec.trials} trials" if spec.trials else "", f"{spec.timeout:g} s" if spec.timeout else ""]
     print(f"budget: {', '.join(b for b in budget if b) or 'none (use --count or Ctrl-C)'}   parallel: {spec.parallel}"
           + (f"   trial timeout: {spec.trial_timeout:g} s" if spec.trial_timeout else ""))
+    if spec.executor is not None or spec.gpus_per_trial:
+        where = (f"agents on {spec.executor} ({spec.executor_address or 'a local cluster'})"
+                 if spec.executor is not None else "agents in threads here")
+        print(where + (f"   gpus per trial: {spec.gpus_per_trial}" if spec.gpus_per_trial else ""))
     print("parameters:")
     for p in spec.parameters:
         kind = f"  [W&B {p.prior.kind}]" if p.prior is not None else ""

@@ -14,23 +14,25 @@ Path = tuple[Any, ...]
 
 @dataclass(frozen=True)
 class Where:
-    """A place in the file: a mapping, its key path, and the file name."""
+    """A place in the file: a mapping, its key path, and the file name. `at` is the line of the key
+    this node stands under, for errors about a node that is not a mapping (`metric: loss`)."""
 
     source: str
     node: Any
     path: Path
+    at: int = 0
 
     def line(self, key: Any = None) -> int:
         if isinstance(self.node, Located):
             return self.node.line_of(key) if key is not None else self.node.line
-        return 0
+        return self.at
 
     def error(self, key: Any, rule: str, value: Any = ...) -> SweepFileError:
         path = self.path if key is None else (*self.path, key)
         return SweepFileError.at(self.source, path, self.line(key), rule, value)
 
     def child(self, key: Any) -> Where:
-        return Where(self.source, self.node[key], (*self.path, key))
+        return Where(self.source, self.node[key], (*self.path, key), self.line(key))
 
 
 def is_number(x: Any) -> bool:
@@ -39,7 +41,7 @@ def is_number(x: Any) -> bool:
 
 def mapping(where: Where, what: str) -> Located:
     if not isinstance(where.node, dict):
-        raise SweepFileError.at(where.source, where.path, 0, f"must be a mapping ({what})", where.node)
+        raise where.error(None, f"must be a mapping ({what})", where.node)
     return where.node  # type: ignore[return-value]
 
 

@@ -92,6 +92,8 @@ def read_text(text: str, *, source: str = "<sweep file>") -> Any:
     yaml = optional_import("yaml", extra="sweeps", purpose="reading sweep files")
     try:
         return yaml.load(text, Loader=_LOADER)
+    except SweepFileError as exc:  # a duplicate or unhashable key, found while building a mapping
+        raise SweepFileError(f"{source}: {exc}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "somewhere"

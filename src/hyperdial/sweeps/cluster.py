@@ -10,7 +10,10 @@ else in the worker's own). `--count N` is split among the agents.
 
 Stopping: Ctrl-C or SIGTERM in `hyperdial sweep` sets the study attribute `sweep_stop`; each
 remote agent watches it (every second) and stops as a local agent does: its running program
-gets SIGTERM, then SIGKILL after the grace period, and its trial is recorded.
+gets SIGTERM, then SIGKILL after the grace period, and its trial is recorded. A local cluster
+(no address) is started with SIGINT ignored, which its processes inherit: a Ctrl-C typed in the
+terminal reaches the whole process group, and workers that died of it would take their agents
+(and the trials they run) with them; they stop through `sweep_stop` instead.
 
 GPUs (`gpus_per_trial: k`): every program an agent starts sees that agent's group of k devices
 in CUDA_VISIBLE_DEVICES (the trial records it as user attribute `gpus`). On a local Dask
@@ -23,11 +26,12 @@ Ray sets its CUDA_VISIBLE_DEVICES.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
@@ -55,6 +59,20 @@ def absolute_storage(url: str) -> str:
         return url
     path, sep, query = url[len(prefix):].partition("?")
     return prefix + os.path.abspath(path) + sep + query
+
+
+@contextlib.contextmanager
+def _sigint_ignored(local: bool) -> Iterator[None]:
+    """SIGINT ignored while a local cluster starts, so that its processes inherit SIG_IGN (kept across
+    exec; Python then installs no KeyboardInterrupt handler). A Ctrl-C typed meanwhile is lost."""
+    if not local or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def split_count(count: int | None, agents: int) -> list[int | None]:
@@ -123,7 +141,8 @@ def run_cluster_agents(study: hd.Study, spec: SweepSpec, *, parallel: int, count
         parallel = min(parallel, slots.capacity)
         groups = [slots.acquire() for _ in range(parallel)]
     study.set_user_attr(STOP_ATTR, False)
-    pool = executor.start(parallel, 0 if assign_here else k)
+    with _sigint_ignored(address is None):
+        pool = executor.start(parallel, 0 if assign_here else k)
     interrupted = threading.Event()
 
     def on_sigterm(signum: int, frame: Any) -> None:

@@ -150,12 +150,20 @@ def summary(study: hd.Study, spec: SweepSpec, *, reason: str, storage: str, log_
     lines = [f"sweep {study.study_name!r} stopped: {reason}",
              "trials: " + ", ".join(f"{n} {k.lower()}" for k, n in c.items() if n)]
     complete = [t for t in study.trials if t.state == hd.TrialState.COMPLETE]
+    def params_of(t: hd.FrozenTrial) -> str:  # as the program got them (list values, not their positions)
+        shown = {p.name: p.program_value(t.params[p.name]) for p in spec.parameters if p.name in t.params}
+        return ", ".join(f"{k}={v!r}" for k, v in sorted(shown.items()))
+
     if complete and len(spec.metrics) == 1:
         best = study.best_trial
         lines.append(f"best {spec.metrics[0].name}: {best.value:.6g} (trial {best.number})")
-        lines.append("best parameters: " + ", ".join(f"{k}={v!r}" for k, v in sorted(best.params.items())))
+        lines.append("best parameters: " + params_of(best))
     elif complete:
-        lines.append(f"Pareto front: {len(study.best_trials)} trials")
+        front = sorted(study.best_trials, key=lambda t: t.number)
+        lines.append(f"Pareto front: {len(front)} trial(s)" + (", the first 10:" if len(front) > 10 else ":"))
+        for t in front[:10]:
+            values = ", ".join(f"{m.name}={v:.6g}" for m, v in zip(spec.metrics, t.values or ()))
+            lines.append(f"  trial {t.number}: {values}; {params_of(t)}")
     else:
         lines.append("no trial completed")
     where = f" --storage {storage}" if storage else ""

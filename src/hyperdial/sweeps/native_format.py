@@ -118,7 +118,7 @@ def _metrics(top: Where) -> list[Metric]:
         ms = top.node["metrics"]
         if not isinstance(ms, list) or not ms:
             raise top.error("metrics", "must be a non-empty list of {name, goal}", ms)
-        items = [Where(top.source, m, ("metrics", i)) for i, m in enumerate(ms)]
+        items = [Where(top.source, m, ("metrics", i), top.line("metrics")) for i, m in enumerate(ms)]
     out = []
     for w in items:
         mapping(w, "name, goal")

@@ -125,7 +125,11 @@ def _parameters(where: Where, prefix: tuple[str, ...], out: list[Parameter]) -> 
         if not isinstance(key, str) or not _NAME.match(key):
             raise where.error(key, "is not a valid W&B parameter name (letters, digits, _ . -, not first digit)")
         path = (*prefix, key)
-        _parameter(where.child(key), ".".join(path), path, out)
+        name = ".".join(path)
+        if any(p.name == name for p in out):  # `a.b` beside `a: {parameters: {b: ...}}`
+            raise where.error(key, f"names the parameter {name!r} a second time (a dotted name and a nested "
+                                   "`parameters:` give the same name here)")
+        _parameter(where.child(key), name, path, out)
 
 
 def _metric(where: Where) -> Metric:
@@ -150,14 +154,15 @@ def _early_terminate(where: Where, spec: SweepSpec) -> None:
     eta = number(where, "eta", low=1, strict=True) if "eta" in et else 3
     if "strict" in et and not isinstance(et["strict"], bool):
         raise where.error("strict", "must be true or false", et["strict"])
-    if "min_iter" in et:
-        min_iter = number(where, "min_iter", low=1, integer=True)
-        max_resource: Any = number(where, "max_iter", integer=True) if "max_iter" in et else "auto"
-    elif "max_iter" in et and "s" in et:
+    max_resource: Any
+    if "max_iter" in et and "s" in et:  # W&B's engine takes this form first, ignoring min_iter
         max_resource = number(where, "max_iter", low=1, integer=True)
         s = number(where, "s", low=0)
         # W&B's bands sit at max_iter / eta^k for k = 1..s: the first at max_iter / eta^s.
         min_iter = max(1, int(max_resource / eta ** s))
+    elif "min_iter" in et:
+        min_iter = number(where, "min_iter", low=1, integer=True)
+        max_resource = number(where, "max_iter", integer=True) if "max_iter" in et else "auto"
     else:
         raise where.error(None, "needs `min_iter`, or `max_iter` and `s`")
     if isinstance(max_resource, int) and max_resource < min_iter:
