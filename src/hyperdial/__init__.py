@@ -10,7 +10,7 @@ Importing this package stays light: no scipy, SQLAlchemy, pandas or plotting
 library is imported until a feature needs it.
 """
 
-from hyperdial import checkpoints, executors, importance, presets, pruners, samplers, stopping
+from hyperdial import checkpoints, dashboard, executors, importance, presets, pruners, samplers, stopping
 from hyperdial._api import create_study, delete_study, get_all_studies, load_study, open_study, set_verbosity
 from hyperdial.checkpoints import KeepCheckpoints
 from hyperdial.exceptions import (
@@ -50,6 +50,7 @@ __all__ = [
     "TrialState",
     "checkpoints",
     "create_study",
+    "dashboard",
     "delete_study",
     "executors",
     "get_all_studies",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import math
 import os
 import signal
 import threading
@@ -11,12 +12,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from hyperdial import _plugins
+from hyperdial import _clock, _plugins
 from hyperdial._progress import Progress as _Progress
 from hyperdial._validation import Bool, Int, IsCallable, OneOf, Real, check
 from hyperdial.exceptions import Terminated, TrialFinishedError, TrialPruned, invalid
 from hyperdial.space import parse_space
-from hyperdial.system_attrs import FAIL_REASON, RETRY_OF
+from hyperdial.system_attrs import FAIL_REASON, RETRY_OF, STOP_REQUEST
 from hyperdial.trial import FrozenTrial, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -168,9 +169,14 @@ def _run_objective(study: Study, trial: Trial, call: Callable[[], Any], catch: t
     return study.tell(trial, result)
 
 
+# Seconds between a run's looks at the study's stored stop request (one small read each).
+STOP_LOOK_EVERY = 1.0
+
+
 class _Budget:
-    """When to start no new trial: `stop()`, `n_trials` (this call's or the study's), `timeout`,
-    or a sampler with nothing left to propose. `claim()` is thread-safe."""
+    """When to start no new trial: `stop()` (here, or `stop(everywhere=True)` anywhere after this
+    run began), `n_trials` (this call's or the study's), `timeout`, or a sampler with nothing left
+    to propose. `claim()` is thread-safe."""
 
     def __init__(self, study: Study, n_trials: int | None, scope: str, timeout: float | None) -> None:
         self.study = study
@@ -179,16 +185,30 @@ class _Budget:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.started = 0
         self._lock = threading.Lock()
+        self._began = _clock.now()
+        self._last_look = -math.inf
+        self._stopped = False  # sticky: a stop request seen once holds for the rest of the run
 
     def claim(self) -> bool:
         with self._lock:
-            if self.study.stop_requested or self._spent():
+            if self.study.stop_requested or self._spent() or self._stopped_elsewhere():
                 return False
             if _plugins.is_exhausted(self.study.sampler, self.study.history):
                 _logger.info("the sampler's search space is exhausted; stopping")
                 return False
             self.started += 1
             return True
+
+    def _stopped_elsewhere(self) -> bool:
+        now = time.monotonic()
+        if self._stopped or now - self._last_look < STOP_LOOK_EVERY:
+            return self._stopped
+        self._last_look = now
+        at = self.study.storage.get_study(self.study.study_name).system_attrs.get(STOP_REQUEST)
+        if isinstance(at, (int, float)) and at >= self._began:
+            _logger.info("stop requested through the storage; starting no new trial")
+            self._stopped = True
+        return self._stopped
 
     def _spent(self) -> bool:
         if self.deadline is not None and time.monotonic() >= self.deadline:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hyperdial import _plugins
+from hyperdial import _clock, _plugins
 from hyperdial._cache import TrialCache
 from hyperdial._checkpointing import StudyArtifacts, check_location
 from hyperdial._enqueue import check_enqueued
@@ -22,7 +22,7 @@ from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
 from hyperdial.storage.base import Storage
-from hyperdial.system_attrs import FAIL_REASON
+from hyperdial.system_attrs import FAIL_REASON, STOP_REQUEST
 from hyperdial.transform import decode
 from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, json_attr
 
@@ -427,9 +427,23 @@ class Study(ExecutionInterface):
         for t in trials:
             self.add_trial(t)
 
-    def stop(self) -> None:
-        """Ask `optimize` to start no new trial; running ones finish normally."""
+    def stop(self, *, everywhere: bool = False) -> None:
+        """Ask `optimize` to start no new trial; running ones finish normally.
+
+        `everywhere=True` also records the request in the storage (`system_attrs.STOP_REQUEST`),
+        so every `optimize` of this study that began before it, in any process or on any
+        machine (workers, other scripts), starts no new trial either; each looks about once a
+        second. Runs started afterwards are not affected.
+
+        >>> import hyperdial as hd
+        >>> study = hd.create_study()
+        >>> study.stop(everywhere=True)
+        >>> "stop_request" in study.storage.get_study(study.study_name).system_attrs
+        True
+        """
         self._stop.set()
+        if everywhere:
+            self._storage.set_study_attr(self._study_id, STOP_REQUEST, _clock.now(), system=True)
 
     def optimize(
         self,

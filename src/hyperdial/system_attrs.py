@@ -14,6 +14,8 @@ Studies:
 - `LIVENESS`: the heartbeat settings every worker of the study shares.
 - `ARTIFACT_STORE` / `KEEP_CHECKPOINTS`: where the study's checkpoints and artifacts live (a directory or
   fsspec URL, when chosen at `create_study`) and which checkpoints a trial keeps.
+- `STOP_REQUEST`: the UNIX time of the latest `study.stop(everywhere=True)` (the dashboard's
+  "stop study"): every `optimize` that began before it starts no new trial.
 
 >>> import hyperdial as hd
 >>> study = hd.create_study()
@@ -33,3 +35,4 @@ CHECKPOINTS = "checkpoints"
 ARTIFACTS = "artifacts"
 ARTIFACT_STORE = "artifact_store"
 KEEP_CHECKPOINTS = "keep_checkpoints"
+STOP_REQUEST = "stop_request"

@@ -42,6 +42,7 @@ The storage is --storage URL if given, else ${ENV_STORAGE}, else {DEFAULT_STORAG
   hyperdial best demo
   hyperdial importance demo --method fanova
   hyperdial plot history demo --out history.html
+  hyperdial dashboard --port 8080
   hyperdial --storage postgresql+psycopg://user@host/db delete old-study --yes
   hyperdial worker demo --objective train:objective --n-trials 100 --n-trials-scope study
   hyperdial sweep sweep.yaml --count 20
@@ -132,6 +133,18 @@ def _plot_arguments(p: argparse.ArgumentParser) -> None:
     add_arguments(p)
 
 
+def _cmd_dashboard(args: argparse.Namespace, storage: str) -> int:
+    from hyperdial.cli.dashboard import cmd_dashboard  # keeps Starlette and uvicorn out of every other command
+
+    return cmd_dashboard(args, storage)
+
+
+def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
+    from hyperdial.cli.dashboard import add_arguments
+
+    add_arguments(p)
+
+
 def _cmd_sweeps(name: str) -> Handler:
     # Sweep commands live in cli/sweep.py, imported only when one of them runs.
     def handler(args: argparse.Namespace, storage: str) -> int:
@@ -206,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("plot", _cmd_plot, "plot a study: PNG/SVG/PDF (matplotlib) or offline HTML (plotly; needs hyperdial[plot])")
     _plot_arguments(p)
+
+    p = add("dashboard", _cmd_dashboard,
+            "serve the web dashboard on http://127.0.0.1:8080 (read-only; needs hyperdial[dashboard])")
+    _dashboard_arguments(p)
 
     p = add("worker", _cmd_worker, "run trials of an existing study (start one per core / machine)")
     _worker_arguments(p)

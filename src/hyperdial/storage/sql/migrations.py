@@ -30,8 +30,28 @@ def _v1_to_v2(conn: sa.Connection) -> None:
     conn.execute(sa.text("DROP INDEX IF EXISTS ix_hd_trials_study_state"))
 
 
+def _v2_to_v3(conn: sa.Connection) -> None:
+    # hyperdial.storage.query sorts and filters a study's trials by a parameter, objective 0, start
+    # time or duration. Without these, a 100,000-trial page sorted by a parameter looked up every
+    # trial's parameter row (260 ms), and one sorted by value extracted every trial's JSON (110 ms).
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("hd_trial_params")}
+    if "study_id" not in columns:
+        conn.execute(sa.text("ALTER TABLE hd_trial_params ADD COLUMN study_id INTEGER"))
+    conn.execute(sa.text(
+        "UPDATE hd_trial_params SET study_id = "
+        "(SELECT t.study_id FROM hd_trials t WHERE t.trial_id = hd_trial_params.trial_id) WHERE study_id IS NULL"
+    ))
+    for ddl in (
+        "ix_hd_trial_params_study_name_value ON hd_trial_params (study_id, name, value, trial_id)",
+        "ix_hd_trial_params_study_name_dist ON hd_trial_params (study_id, name, distribution, trial_id)",
+        "ix_hd_trials_study_start ON hd_trials (study_id, datetime_start, number)",
+    ):
+        conn.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {ddl}"))
+    schema.create_expression_indexes(conn)
+
+
 # MIGRATIONS[v] turns a version-v database into version v + 1.
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def read_version(conn: sa.Connection) -> int | None:
@@ -49,6 +69,7 @@ def upgrade(
     version = read_version(conn)
     if version is None:
         schema.metadata.create_all(conn)
+        schema.create_expression_indexes(conn)
         conn.execute(sa.insert(schema.schema_version).values(version=target))
         return 0
     if version > target:

@@ -322,6 +322,7 @@ class SQLStorage:
                 return FrozenTrial(number=number, state=state, datetime_start=_dt(start), trial_id=tid)
             self._insert_params(
                 conn,
+                study_id,
                 tid,
                 {k: (d.to_internal(template.params[k]), d) for k, d in template.distributions.items()},
             )
@@ -339,15 +340,17 @@ class SQLStorage:
                 raise StudyNotFound(f"no study with id {study_id}") from None
             raise
 
-    def _insert_params(self, conn: sa.Connection, tid: int, params: Mapping[str, tuple[float, Distribution]]) -> None:
+    def _insert_params(
+        self, conn: sa.Connection, sid: int, tid: int, params: Mapping[str, tuple[float, Distribution]]
+    ) -> None:
         if params:
             conn.execute(
                 _text(
-                    "INSERT INTO hd_trial_params (trial_id, name, value, distribution) "
-                    "VALUES (:tid, :name, :value, :dist)"
+                    "INSERT INTO hd_trial_params (trial_id, name, value, distribution, study_id) "
+                    "VALUES (:tid, :name, :value, :dist, :sid)"
                 ),
                 [
-                    {"tid": tid, "name": k, "value": float(v), "dist": json.dumps(d.to_dict())}
+                    {"tid": tid, "name": k, "value": float(v), "dist": json.dumps(d.to_dict()), "sid": sid}
                     for k, (v, d) in params.items()
                 ],
             )
@@ -407,14 +410,17 @@ class SQLStorage:
             return
 
         (name, value, dist), rest = items[0], items[1:]
+        study = "(SELECT study_id FROM hd_trials WHERE trial_id = :tid)"  # copied for storage.query's index
         more = None
         if rest:  # the first, guarded insert already holds the write lock on a running trial
             more = (
-                "INSERT INTO hd_trial_params (trial_id, name, value, distribution) VALUES (:tid, :name, :value, :dist)",
+                ("INSERT INTO hd_trial_params (trial_id, name, value, distribution, study_id) "
+                 f"VALUES (:tid, :name, :value, :dist, {study})"),
                 [{"tid": trial_id, "name": n, "value": v, "dist": d} for n, v, d in rest],
             )
-        self._guarded_write(trial_id, "INSERT INTO hd_trial_params (trial_id, name, value, distribution)",
-                            ":tid, :name, :value, :dist", {"name": name, "value": value, "dist": dist}, more)
+        self._guarded_write(trial_id, "INSERT INTO hd_trial_params (trial_id, name, value, distribution, study_id)",
+                            f":tid, :name, :value, :dist, {study}", {"name": name, "value": value, "dist": dist},
+                            more)
 
     def report(self, trial_id: int, step: int, value: Any) -> None:
         text = _dumps(list(value) if isinstance(value, tuple) else value)
