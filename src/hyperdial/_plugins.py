@@ -9,7 +9,11 @@ study then honours:
 - `is_exhausted(history) -> bool` (default False): a finite sampler (a grid) ends
   `optimize` when it has nothing left;
 - `warm_up() -> None` (default: nothing), called when `optimize` starts, for slow
-  one-time work (imports) that should not land inside the first trial.
+  one-time work (imports) that should not land inside the first trial;
+- `explain(trial) -> dict | None` (default None), called once the trial's joint proposal is
+  made: a small JSON dict saying which algorithm proposed it and why (Auto: {"algorithm",
+  "reason"}), or None when nothing changed since the last trial it explained. The study stores
+  it as `system_attrs.SAMPLER_CHOICE` (one write per change, not per trial); the dashboard shows it.
 Wrappers (MultiFidelity, PerBracket, Auto) forward them to the sampler they wrap
 through these same functions.
 """
@@ -17,7 +21,7 @@ through these same functions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hyperdial.history import History
@@ -46,3 +50,11 @@ def warm_up(sampler: Sampler) -> None:
     hook = getattr(sampler, "warm_up", None)
     if callable(hook):
         hook()
+
+
+def explain(sampler: Sampler, trial: FrozenTrial) -> dict[str, Any] | None:
+    hook = getattr(sampler, "explain", None)
+    if not callable(hook):
+        return None
+    said = hook(trial)
+    return dict(said) if said else None

@@ -14,7 +14,7 @@ from hyperdial import _clock, _plugins
 from hyperdial._cache import TrialCache
 from hyperdial._checkpointing import StudyArtifacts, check_location
 from hyperdial._enqueue import check_enqueued
-from hyperdial._execution import ExecutionInterface
+from hyperdial._execution import ExecutionInterface, worker_name
 from hyperdial._heartbeat import Heartbeat
 from hyperdial._validation import Int, as_number, check
 from hyperdial.checkpoints import KeepCheckpoints
@@ -22,7 +22,7 @@ from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
 from hyperdial.space import Distribution, parse_space
 from hyperdial.storage.base import Storage
-from hyperdial.system_attrs import FAIL_REASON, STOP_REQUEST
+from hyperdial.system_attrs import FAIL_REASON, SAMPLER_CHOICE, STOP_REQUEST, WORKER
 from hyperdial.transform import decode
 from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, json_attr
 
@@ -198,7 +198,8 @@ class Study(ExecutionInterface):
         """
         dists = parse_space(space) if space is not None else None
         self.reap_stale_trials()
-        trial = Trial(self, self._storage.create_trial(self._study_id))
+        # The worker is stored in the same write that claims the trial (no extra round trip).
+        trial = Trial(self, self._storage.create_trial(self._study_id, system_attrs={WORKER: worker_name()}))
         if self._heartbeat is not None:
             self._heartbeat.add(trial.trial_id)
         if lag is not None:
@@ -220,6 +221,9 @@ class Study(ExecutionInterface):
                         "params": {k: v.item() if hasattr(v, "item") else v for k, v in trial._relative.items()},
                         "space": {k: joint[k].to_dict() for k in trial._relative if k in joint},
                     })
+                said = _plugins.explain(self.sampler, trial.freeze())
+                if said is not None:  # only when the choice changed: a write per change, not per trial
+                    trial.set_system_attr(SAMPLER_CHOICE, said)
         if lag is not None:  # its own fork: new parameters asked during the objective never touch the chain
             trial._sampler = copy.deepcopy(self.sampler)
         if dists:
