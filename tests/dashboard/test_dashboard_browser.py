@@ -239,3 +239,22 @@ def test_live_update_without_reload(tab: Page, data: Populated) -> None:
     assert page.evaluate("window.__noReload") is True
     assert "24 trials" in page.text_content("#n-trials")
     tab.check_clean()
+
+
+def test_sampler_choices_and_worker_shown(tab: Page, data: Populated) -> None:
+    from hyperdial._execution import worker_name
+
+    auto = hd.create_study(study_name="auto choices", storage=data.url, sampler=hd.samplers.Auto(seed=0, gp_max_trials=4))
+    auto.optimize(lambda t: t.suggest_float("x", -1.0, 1.0) ** 2, n_trials=6, show_progress_bar=False)
+    sid = auto.storage.get_study("auto choices").study_id
+    page = tab.goto(f"/studies/{sid}")
+    rows = page.locator("#choices-box tbody tr")
+    expect(rows).to_have_count(2)
+    assert [r.split("\t") for r in rows.evaluate_all("rs => rs.map(r => r.innerText)")] == [
+        ["1\u20133", "GP", "flat numeric space of 1 joint parameters, 1 < 4 trials"],
+        ["4 onwards", "CMAES", "numeric space, a long run (4 trials)"]]
+    page = tab.goto(f"/studies/{sid}/trials/2")
+    facts = page.locator("#trial-facts")
+    expect(facts).to_contain_text("GP: flat numeric space of 1 joint parameters, 1 < 4 trials (chosen at trial 1)")
+    expect(facts).to_contain_text(worker_name())
+    tab.check_clean()
