@@ -153,7 +153,7 @@ class ExecutionInterface:
                 trial.set_system_attr(WORKER, here)
             except TrialFinishedError:
                 _logger.warning("Trial %d was finished elsewhere before it started here", trial.number)
-                return self._storage.get_trial(trial.trial_id)  # type: ignore[no-any-return]
+                return self._storage.get_trial(trial.trial_id)
         return execute_trial(self, trial, func, catch, config, with_trial)  # type: ignore[arg-type]
 
     def fail_trial(self, trial: Trial, reason: str, *, rerun: bool = True) -> FrozenTrial | None:

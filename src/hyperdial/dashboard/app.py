@@ -259,7 +259,7 @@ def create_app(storage: str | Storage, *, allow_write: bool = False, allowed_hos
         # Samplers record their choice only where it changes: the trial page shows the one in effect.
         try:
             choice = _payload.choice_in_effect(service.sampler_choices(sid, _version(sid)), number)
-        except Exception:  # noqa: BLE001 - another trial's unreadable row must not take this page down
+        except Exception:  # another trial's unreadable row must not take this page down
             _logger.debug("sampler choices unreadable for study %d", sid, exc_info=True)
             own = detail["sampler_choice"]
             choice = {**own, "trial": number} if isinstance(own, dict) else None
