@@ -9,8 +9,14 @@ Trials:
 - `RETRY_OF` / `RETRY_COUNT`: a rerun's original trial number, and how many reruns led to it.
 - `PROPOSAL`: the joint sample made at `ask`, so samplers in other processes see where a
   running trial is headed (constant liar) before its objective asks for the values.
+- `RESUME_FROM`: the number of the trial whose latest checkpoint this trial starts from when it has none
+  of its own (a retry's predecessor, a promoted trial's paused self, a PBT member's donor); followed transitively.
+- `CHECKPOINTS` / `ARTIFACTS`: the files a trial saved in the study's artifact store, a list of
+  {step, path, size, sha256, time[, metric]} / {name, path, size, sha256, time} (docs/checkpoints.md).
 Studies:
 - `LIVENESS`: the heartbeat settings every worker of the study shares.
+- `ARTIFACT_STORE` / `KEEP_CHECKPOINTS`: where the study's checkpoints and artifacts live (a directory or
+  fsspec URL, when chosen at `create_study`) and which checkpoints a trial keeps.
 
 >>> import hyperdial as hd
 >>> study = hd.create_study()
@@ -29,3 +35,7 @@ RETRY_COUNT = "retry_count"
 PROPOSAL = "proposal"
 LIVENESS = "liveness"
 RESUME_FROM = "resume_from"
+CHECKPOINTS = "checkpoints"
+ARTIFACTS = "artifacts"
+ARTIFACT_STORE = "artifact_store"
+KEEP_CHECKPOINTS = "keep_checkpoints"
