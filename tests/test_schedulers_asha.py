@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import hyperdial as hd
-from hyperdial.system_attrs import PAUSED
-
 import scheduler_objectives as objectives
 from scheduler_checks import lines, paused_value
+
+import hyperdial as hd
+from hyperdial.system_attrs import PAUSED
 
 ETA = 3
 
