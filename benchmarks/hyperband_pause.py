@@ -11,9 +11,13 @@ The same task, the same configurations in the same order, the same compute:
   of 27, 12, 6 and 4. hyperdial: `hd.schedulers.Hyperband(max_resource=27, n_configs=49)`; Ray Tune:
   `HyperBandScheduler(time_attr="epoch", max_t=27, reduction_factor=3)` over a `grid_search` of the same
   49 configurations (`num_samples=1`). Both keep one checkpoint per trial.
+  Ray Tune fills its brackets from the least aggressive to the most (its bracket s = 0, 1, 2, 3 in turn),
+  the paper and hyperdial the other way round: hyperdial gets the list reordered so that every configuration
+  is in the same bracket under both.
 - Compute: 2 workers. hyperdial: `executor="process", n_jobs=2` on an SQLite study (checkpoints in the
-  artifact store beside it); Ray: `ray.init(num_cpus=2)`, one CPU per trial, `reuse_actors=True`,
-  `max_concurrent_trials=2`, results and checkpoints under a local `storage_path`.
+  artifact store beside it); Ray: `ray.init(num_cpus=2)`, one CPU per trial (so 2 at a time),
+  `reuse_actors=True`, results and checkpoints under a local `storage_path`. (Not `max_concurrent_trials=2`:
+  with it, Ray 2.60's HyperBandScheduler never pauses or stops a trial, every configuration trains to R.)
 - Measured: wall time of `study.optimize` and of `Tuner.fit` (Ray's start, `ray.init`, is timed apart and
   excluded: a warm Ray is the fairest comparison to a library call; it is shown separately); epochs trained;
   the best validation loss among configurations trained to R; the framework's time per epoch inside the
@@ -36,114 +40,29 @@ import json
 import logging
 import math
 import os
-import pickle
 import statistics
+import sys
 import tempfile
 import time
-import warnings
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from hyperband_task import MAX_EPOCHS, N_CONFIGS, ListSampler, configs_for, data, hd_objective, new_model, ray_trainable
 
-MAX_EPOCHS = 27
 ETA = 3
-N_CONFIGS = 49  # one Hyperband cycle for R = 27, eta = 3: 27 + 12 + 6 + 4
-
-
-# -- the task (identical under both frameworks) ------------------------------------------------------------
-@lru_cache(maxsize=1)
-def data() -> tuple[Any, Any, Any, Any]:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
-
-    x, y = load_digits(return_X_y=True)
-    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.3, random_state=0, stratify=y)
-    scaler = StandardScaler().fit(x_train)
-    return scaler.transform(x_train), scaler.transform(x_val), y_train, y_val
-
-
-def new_model(cfg: dict[str, Any]) -> Any:
-    from sklearn.neural_network import MLPClassifier
-
-    return MLPClassifier(hidden_layer_sizes=(64,), learning_rate_init=float(cfg["lr"]), alpha=float(cfg["alpha"]),
-                         batch_size=int(cfg["batch_size"]), random_state=0)
-
-
-def train_epoch(model: Any) -> float:
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.metrics import log_loss
-
-    x_train, x_val, y_train, y_val = data()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.partial_fit(x_train, y_train, classes=np.arange(10))
-    loss = float(log_loss(y_val, model.predict_proba(x_val), labels=np.arange(10)))
-    return loss if math.isfinite(loss) else 10.0
-
-
-def configs_for(seed: int) -> list[dict[str, Any]]:
-    rng = np.random.RandomState(seed)
-    return [{"lr": float(10 ** rng.uniform(-4, -1)), "alpha": float(10 ** rng.uniform(-6, -1)),
-             "batch_size": int(rng.choice([32, 64, 128, 256]))} for _ in range(N_CONFIGS)]
-
-
-# -- hyperdial -------------------------------------------------------------------------------------------------
-class ListSampler:
-    """Hands the k-th new configuration the k-th entry of a list (promotions keep their parameters)."""
-
-    joint_sampling = False
-
-    def __init__(self, configs: list[dict[str, Any]]) -> None:
-        self.configs = configs
-
-    def sample(self, history: Any, trial: Any, space: dict[str, Any]) -> dict[str, Any]:
-        k = sum(1 for t in history.trials if t.number < trial.number
-                and "successor_of" not in t.system_attrs and "retry_of" not in t.system_attrs)
-        return {name: self.configs[k % len(self.configs)][name] for name in space}
-
-
-def hd_objective(trial: Any) -> float:
-    import hyperdial as hd
-
-    cfg = {"lr": trial.suggest_float("lr", 1e-4, 1e-1, log=True),
-           "alpha": trial.suggest_float("alpha", 1e-6, 1e-1, log=True),
-           "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256])}
-    t0 = time.perf_counter()
-    path = trial.load_checkpoint()
-    start = 0
-    if path is not None:
-        with open(path / "model.pkl", "rb") as f:
-            model = pickle.load(f)
-        start = trial.checkpoint_step
-    else:
-        model = new_model(cfg)
-    load = time.perf_counter() - t0
-    framework = 0.0
-    loss = math.nan
-    with tempfile.TemporaryDirectory() as tmp:
-        for epoch in range(start + 1, MAX_EPOCHS + 1):
-            loss = train_epoch(model)
-            with open(Path(tmp) / "model.pkl", "wb") as f:
-                pickle.dump(model, f)
-            t0 = time.perf_counter()
-            trial.report(loss, step=epoch)
-            trial.save_checkpoint(tmp, step=epoch)
-            stop = trial.should_prune()
-            framework += time.perf_counter() - t0
-            if stop:
-                trial.set_user_attr("timing", [framework, epoch - start, load])
-                raise hd.TrialPruned()
-    trial.set_user_attr("timing", [framework, MAX_EPOCHS - start, load])
-    return loss
 
 
 def run_hyperdial(configs: list[dict[str, Any]], workers: int, root: Path) -> dict[str, Any]:
     import hyperdial as hd
 
     hd.set_verbosity(logging.WARNING)
+    # Ray Tune fills its brackets from the least aggressive (4 configurations trained to R) to the most (27
+    # from 1 epoch), hyperdial in the paper's order, the other way round: the list is reordered so that each
+    # configuration lands in the same bracket under both.
+    ray_order = [(0, 4), (4, 10), (10, 22), (22, 49)]
+    configs = [c for a, b in reversed(ray_order) for c in configs[a:b]]
     scheduler = hd.schedulers.Hyperband(min_resource=1, max_resource=MAX_EPOCHS, reduction_factor=ETA,
                                         n_configs=N_CONFIGS, sampler=ListSampler(configs))
     study = hd.create_study(storage=f"sqlite:///{root}/hb.db", scheduler=scheduler, keep_checkpoints=1)
@@ -151,7 +70,8 @@ def run_hyperdial(configs: list[dict[str, Any]], workers: int, root: Path) -> di
     study.optimize(hd_objective, n_trials=10_000, n_jobs=workers, executor="process", show_progress_bar=False)
     wall = time.perf_counter() - t0
     trials = [t for t in study.trials if "timing" in t.user_attrs]
-    full = [t.value for t in trials if t.state == hd.TrialState.COMPLETE and t.last_step == MAX_EPOCHS]
+    full = [t.value for t in trials
+            if t.value is not None and t.state == hd.TrialState.COMPLETE and t.last_step == MAX_EPOCHS]
     epochs = sum(t.user_attrs["timing"][1] for t in trials)
     resumed = [t.user_attrs["timing"][2] for t in trials if "successor_of" in t.system_attrs]
     return {"wall": wall, "epochs": epochs, "trials": len(trials), "best": min(full), "n_full": len(full),
@@ -160,32 +80,6 @@ def run_hyperdial(configs: list[dict[str, Any]], workers: int, root: Path) -> di
 
 
 # -- Ray Tune ---------------------------------------------------------------------------------------------------
-def ray_trainable(config: dict[str, Any]) -> None:
-    from ray import tune
-
-    cfg = config["cfg"]
-    t0 = time.perf_counter()
-    checkpoint = tune.get_checkpoint()
-    start = 0
-    if checkpoint is not None:
-        with checkpoint.as_directory() as d, open(Path(d) / "model.pkl", "rb") as f:
-            model, start = pickle.load(f)
-    else:
-        model = new_model(cfg)
-    load = time.perf_counter() - t0
-    framework = 0.0
-    with tempfile.TemporaryDirectory() as tmp:
-        for epoch in range(start + 1, MAX_EPOCHS + 1):
-            loss = train_epoch(model)
-            with open(Path(tmp) / "model.pkl", "wb") as f:
-                pickle.dump((model, epoch), f)
-            t0 = time.perf_counter()
-            tune.report({"loss": loss, "epoch": epoch, "framework": framework, "trained": epoch - start,
-                         "load": load, "resumed": start > 0},
-                        checkpoint=tune.Checkpoint.from_directory(tmp))
-            framework += time.perf_counter() - t0
-
-
 def run_ray(configs: list[dict[str, Any]], workers: int, root: Path) -> dict[str, Any]:
     import ray
     from ray import tune
@@ -193,14 +87,15 @@ def run_ray(configs: list[dict[str, Any]], workers: int, root: Path) -> dict[str
 
     t0 = time.perf_counter()
     ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-             runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
+             runtime_env={"env_vars": {"OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(
+                 [str(HERE), str(HERE.parent / "src"), os.environ.get("PYTHONPATH", "")])}})
     ray_init = time.perf_counter() - t0
     try:
         tuner = tune.Tuner(
             tune.with_resources(ray_trainable, {"cpu": 1}),
             param_space={"cfg": tune.grid_search(configs)},
             tune_config=tune.TuneConfig(
-                metric="loss", mode="min", num_samples=1, reuse_actors=True, max_concurrent_trials=workers,
+                metric="loss", mode="min", num_samples=1, reuse_actors=True,
                 scheduler=HyperBandScheduler(time_attr="epoch", max_t=MAX_EPOCHS, reduction_factor=ETA)),
             run_config=tune.RunConfig(storage_path=str(root / "ray"), name="hb", verbose=0,
                                       checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
@@ -208,7 +103,7 @@ def run_ray(configs: list[dict[str, Any]], workers: int, root: Path) -> dict[str
         t0 = time.perf_counter()
         grid = tuner.fit()
         wall = time.perf_counter() - t0
-        frames = [r.metrics_dataframe for r in grid if r.metrics_dataframe is not None]
+        frames = [grid[i].metrics_dataframe for i in range(len(grid)) if grid[i].metrics_dataframe is not None]
     finally:
         ray.shutdown()
     epochs = framework = 0.0
@@ -235,8 +130,8 @@ def _mean_se(xs: list[float]) -> tuple[float, float]:
 
 
 def report(rows: list[dict[str, Any]]) -> str:
-    out = ["| framework | wall (s) | epochs trained | configs trained to R | best val loss | "
-           "framework ms/epoch (report + checkpoint) | ms to load a checkpoint |", "|---|---|---|---|---|---|---|"]
+    out = [("| framework | wall (s) | epochs trained | configs trained to R | best val loss | "
+            "framework ms/epoch (report + checkpoint) | ms to load a checkpoint |"), "|---|---|---|---|---|---|---|"]
     for name in ("hyperdial", "ray"):
         rs = [r[name] for r in rows]
         cells = [f"{m:.3g} ± {s:.2g}" for m, s in (

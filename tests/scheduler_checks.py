@@ -9,12 +9,12 @@ from typing import Any
 import scheduler_objectives as objectives
 
 import hyperdial as hd
-from hyperdial.system_attrs import DUPLICATE_OF, PAUSED, SUCCESSOR_OF
+from hyperdial.system_attrs import DUPLICATE_OF, PAUSED, SKIPPED, SUCCESSOR_OF
 
 
 def live(study: hd.Study) -> list[hd.FrozenTrial]:
-    """The trials that ran (duplicates, ended before their objective, left out)."""
-    return [t for t in study.trials if DUPLICATE_OF not in t.system_attrs]
+    """The trials that ran (duplicates and trials past the budget, ended before their objective, left out)."""
+    return [t for t in study.trials if DUPLICATE_OF not in t.system_attrs and SKIPPED not in t.system_attrs]
 
 
 def lines(study: hd.Study) -> list[list[hd.FrozenTrial]]:
@@ -90,7 +90,8 @@ def check_synchronous(study: hd.Study, brackets: list[tuple[int, list[int]]], et
             assert {line[i].number for line in promoted} == {t.number for t in best}
             # synchronous: promotions start once every trial of the rung has paused
             last_pause = max(t.datetime_complete for t in at_rung if t.datetime_complete is not None)
-            assert all(line[i + 1].datetime_start >= last_pause for line in promoted)
+            starts = [line[i + 1].datetime_start for line in promoted]
+            assert all(start is not None and start >= last_pause for start in starts)
             alive = promoted
         for line in alive:  # the top: trained to R and complete
             last = line[-1]

@@ -73,3 +73,8 @@ def uninterrupted(params: dict[str, Any], epochs: int) -> float:
     for _ in range(epochs):
         error = train_epoch(model)
     return error
+
+
+# For `hyperdial worker --scheduler scheduler_objectives:successive_halving`.
+successive_halving = hd.schedulers.SuccessiveHalving(min_resource=1, max_resource=MAX_EPOCHS, reduction_factor=3,
+                                                     n_configs=9)

@@ -36,7 +36,7 @@ def test_hyperband_one_cycle(tmp_path: Path) -> None:
     study.optimize(objectives.sgd_digits, n_trials=1000, show_progress_bar=False)  # n_configs ends it
     got = check_synchronous(study, hyperband_brackets(1, R, ETA), ETA)
     assert got["trials"] == sum(hb.trials_per_bracket()) == 13 + 6 + 3
-    assert study.best_value == min(t.value for t in study.trials if t.state == hd.TrialState.COMPLETE)
+    assert study.best_value == min(t.value for t in study.trials if t.value is not None and t.state == hd.TrialState.COMPLETE)
 
 
 @pytest.mark.parametrize("executor", ["thread", pytest.param("process", marks=pytest.mark.slow)])

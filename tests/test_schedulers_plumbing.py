@@ -11,7 +11,7 @@ import pytest
 import hyperdial as hd
 from hyperdial.pruners import Decision
 from hyperdial.schedulers import NextTrial
-from hyperdial.system_attrs import DUPLICATE_OF, PAUSED, RESUME_FROM, SUCCESSOR_OF
+from hyperdial.system_attrs import DUPLICATE_OF, PAUSED, RESUME_FROM, SKIPPED, SUCCESSOR_OF
 
 
 class PauseAt:
@@ -195,3 +195,17 @@ def test_wait_ends_with_the_timeout() -> None:
     assert study.trials == []
 
 
+
+
+def test_a_trial_the_scheduler_does_not_admit_never_runs() -> None:
+    class OnlyEven(Gate):
+        def admit(self, history: hd.History, trial: hd.FrozenTrial) -> bool:
+            return trial.number % 2 == 0
+
+    ran: list[int] = []
+    gate = OnlyEven(100)
+    study = hd.create_study(scheduler=gate)
+    study.optimize(lambda t: float(ran.append(t.number) or t.number), n_trials=4, show_progress_bar=False)
+    assert ran == [0, 2]
+    skipped = [t for t in study.trials if SKIPPED in t.system_attrs]
+    assert [t.number for t in skipped] == [1, 3] and all(t.state == hd.TrialState.PRUNED for t in skipped)

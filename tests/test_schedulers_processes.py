@@ -131,3 +131,23 @@ def test_asha_on_a_ray_cluster(tmp_path: Path) -> None:
     configs = lines(study)
     assert len(configs) == 12 and any(len(line) == 3 for line in configs)
     assert os.getpid() not in {t.user_attrs["pid"] for t in study.trials}
+
+
+def test_hyperdial_worker_takes_a_scheduler(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/w.db"
+    hd.create_study(study_name="w", storage=url)
+    cmd = [sys.executable, "-m", "hyperdial", "--storage", url, "worker", "w", "--objective",
+           "scheduler_objectives:sgd_digits", "--scheduler", "scheduler_objectives:successive_halving",
+           "--sampler", "Random", "--seed", "8"]
+    procs = [subprocess.Popen(cmd, env=_env(), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(2)]
+    for p in procs:  # no --n-trials: the scheduler ends both when its 9 configurations are through
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err.decode()
+    study = hd.load_study(study_name="w", storage=url)
+    check_synchronous(study, [(9, [1, 3])], ETA)
+    skipped = [t for t in study.trials if "skipped" in t.system_attrs]  # a 10th configuration raced in, or not
+    assert len(skipped) <= 1 and all(t.intermediate_values == {} for t in skipped)
+    bad = subprocess.run([*cmd[:-4], "--scheduler", "scheduler_objectives:MAX_EPOCHS"], check=False, env=_env(), cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0 and "on_trial_finished" in bad.stderr

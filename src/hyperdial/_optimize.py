@@ -16,7 +16,7 @@ from hyperdial._progress import Progress as _Progress
 from hyperdial._validation import Bool, Int, IsCallable, OneOf, Real, check
 from hyperdial.exceptions import Terminated, TrialFinishedError, TrialPruned, invalid
 from hyperdial.space import parse_space
-from hyperdial.system_attrs import FAIL_REASON, RETRY_OF
+from hyperdial.system_attrs import FAIL_REASON, RETRY_OF, SKIPPED
 from hyperdial.trial import FrozenTrial, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -113,6 +113,11 @@ def execute_trial(
     the rerun may already be running elsewhere with the same parameters, and a study whose
     trials change after they finish could not be trusted by samplers or by other readers.
     """
+    if not _plugins.admits(study.scheduler, study.history, trial.freeze()):
+        # Past the scheduler's budget (another process started the last configuration at the same
+        # moment): ended before the objective runs, and never counted as a configuration.
+        trial.set_system_attr(SKIPPED, "not admitted by the scheduler (its budget was reached)")
+        return study.tell(trial, state=TrialState.PRUNED)
     try:
         return _run_objective(study, trial, lambda: _call(func, trial, declarative, with_trial), catch)
     except TrialFinishedError:

@@ -20,7 +20,10 @@ A pruner needs only `should_prune(history, trial)`; it may also define
 A scheduler (`create_study(scheduler=...)`, schedulers/base.py) needs only
 `on_trial_finished(study, trial)`; it may also define `next_trial(history) -> NextTrial`
 (default START): whether `optimize` may start a trial now, should wait for running
-ones to finish (a synchronous rung not yet complete), or is done.
+ones to finish (a synchronous rung not yet complete), or is done; and
+`admit(history, trial) -> bool` (default True): whether a trial just handed out may
+run its objective (processes that asked at the same moment may overshoot a budget;
+the scheduler tells which of them run, from trial numbers every process agrees on).
 """
 
 from __future__ import annotations
@@ -83,6 +86,11 @@ def next_trial(scheduler: Any, history: Callable[[], History]) -> NextTrial:
     """`history` is called only for a scheduler that answers (a storage read otherwise saved)."""
     hook = getattr(scheduler, "next_trial", None) if scheduler is not None else None
     return NextTrial(hook(history())) if callable(hook) else NextTrial.START
+
+
+def admits(scheduler: Any, history: Callable[[], History], trial: FrozenTrial) -> bool:
+    hook = getattr(scheduler, "admit", None) if scheduler is not None else None
+    return bool(hook(history(), trial)) if callable(hook) else True
 
 
 def on_trial_finished(scheduler: Any, study: Study, trial: FrozenTrial) -> None:

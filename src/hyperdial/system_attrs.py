@@ -3,6 +3,7 @@
 Trials:
 - `FAIL_REASON`: why a trial is FAIL ("ValueError: ...", "no heartbeat for more than 120 s: ...").
 - `PAUSED`: on a PRUNED trial that its pruner paused rather than stopped: the step it paused at.
+- `SKIPPED`: why a trial ended before its objective ran (its scheduler did not admit it: past `n_configs`).
 - `SUCCESSOR_OF` / `DUPLICATE_OF`: the paused trial a queued trial continues (`Study.enqueue_successor`),
   and, on a successor queued twice by racing processes, the number of the one that runs instead.
 - `FIXED_PARAMS`: the values an enqueued (or rerun) trial must take.
@@ -30,6 +31,7 @@ FIXED_PARAMS = "fixed_params"
 PAUSED = "paused"
 SUCCESSOR_OF = "successor_of"
 DUPLICATE_OF = "duplicate_of"
+SKIPPED = "skipped"
 RETRY_OF = "retry_of"
 RETRY_COUNT = "retry_count"
 PROPOSAL = "proposal"

@@ -5,7 +5,7 @@ failed trial has `system_attrs[RETRY_OF]`. Following either link back leads to a
 that started a configuration from scratch (sampled, or enqueued by the user). Every trial of a
 root's line works on the same configuration (a "slot"). Its depth counts successor links only:
 a rerun takes its failed trial's place. Duplicates (two processes queued the same successor;
-`ask` ended the later one) are left out.
+`ask` ended the later one) and trials the scheduler did not admit are left out.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from hyperdial.history import History
 from hyperdial.pruners._util import as_float
 from hyperdial.pruners.asha import value_at
-from hyperdial.system_attrs import DUPLICATE_OF, PAUSED, RETRY_COUNT, RETRY_OF, SUCCESSOR_OF
+from hyperdial.system_attrs import DUPLICATE_OF, PAUSED, RETRY_COUNT, RETRY_OF, SKIPPED, SUCCESSOR_OF
 from hyperdial.trial import FrozenTrial, TrialState
 
 
@@ -35,7 +35,8 @@ class Lineage:
     """Roots, depths and slots of a set of trials (a running trial may be given in its latest form)."""
 
     def __init__(self, trials: Iterable[FrozenTrial], latest: FrozenTrial | None = None) -> None:
-        self.by_number = {t.number: t for t in trials if DUPLICATE_OF not in t.system_attrs}
+        self.by_number = {t.number: t for t in trials
+                          if DUPLICATE_OF not in t.system_attrs and SKIPPED not in t.system_attrs}
         if latest is not None:
             self.by_number[latest.number] = latest
         self._where: dict[int, tuple[int, int]] = {}  # number -> (root, depth)
@@ -73,6 +74,15 @@ class Lineage:
 
     def has_successor(self, trial: FrozenTrial) -> bool:
         return any(t.system_attrs.get(SUCCESSOR_OF) == trial.number for t in self.by_number.values())
+
+
+def within_budget(history: History, trial: FrozenTrial, n_configs: int | None) -> bool:
+    """`admit` for schedulers with a number of configurations: a new configuration runs if fewer than
+    `n_configs` configurations have lower numbers (continuations and reruns always run)."""
+    if n_configs is None or predecessor(trial) is not None:
+        return True
+    lineage = Lineage(history.trials)
+    return sum(1 for root in lineage.roots if root < trial.number) < n_configs
 
 
 def ended(trial: FrozenTrial, max_retries: int) -> bool:

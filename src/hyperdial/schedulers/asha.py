@@ -29,9 +29,9 @@ from hyperdial._validation import Int, check
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.pruners.asha import ASHA as _RungMath
-from hyperdial.schedulers._lineage import Lineage, paused_value, top
+from hyperdial.schedulers._lineage import Lineage, paused_value, top, within_budget
 from hyperdial.schedulers._pause import PauseAtRungs
-from hyperdial.system_attrs import DUPLICATE_OF
+from hyperdial.system_attrs import DUPLICATE_OF, SKIPPED
 from hyperdial.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -91,12 +91,16 @@ class ASHA:
         return out
 
     def on_trial_finished(self, study: Study, trial: FrozenTrial) -> None:
-        if DUPLICATE_OF in trial.system_attrs:
+        if DUPLICATE_OF in trial.system_attrs or SKIPPED in trial.system_attrs:
             return
         if len(study.directions) != 1:
             raise invalid("scheduler", "ranks one objective; this study has several", type(self).__name__)
         for paused in self.promotable(study.history()):
             study.enqueue_successor(paused)
+
+    def admit(self, history: History, trial: FrozenTrial) -> bool:
+        """Whether a trial may run: not a configuration past `n_configs` (processes that asked at once)."""
+        return within_budget(history, trial, self.n_configs)
 
     def next_trial(self, history: History) -> NextTrial:
         """START while configurations may start or promotions are queued; with `n_configs` all

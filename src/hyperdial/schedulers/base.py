@@ -22,6 +22,10 @@ in every other process that runs trials: it is not stored). It supplies
   before each new trial. WAIT keeps workers idle until a running trial finishes (a
   synchronous rung is not complete, and no new configuration should start); DONE
   ends `optimize` (the schedule is complete).
+- `admit(history, trial) -> bool` (optional, default True): asked where the trial runs,
+  before its objective. False ends it at once (PRUNED, `system_attrs[SKIPPED]`), as when
+  processes that asked at the same moment started more configurations than the budget.
+  Decide from trial numbers (handed out atomically), so every process agrees.
 
 A scheduler is pickled and shipped with each trial to process, Dask and Ray workers,
 so it holds its settings only: every decision is recomputed from the study.
