@@ -103,7 +103,8 @@ def run_ray(configs: list[dict[str, Any]], workers: int, root: Path) -> dict[str
         t0 = time.perf_counter()
         grid = tuner.fit()
         wall = time.perf_counter() - t0
-        frames = [grid[i].metrics_dataframe for i in range(len(grid)) if grid[i].metrics_dataframe is not None]
+        frames: list[Any] = [grid[i].metrics_dataframe for i in range(len(grid))
+                             if grid[i].metrics_dataframe is not None]
     finally:
         ray.shutdown()
     epochs = framework = 0.0

@@ -205,7 +205,11 @@ def test_a_trial_the_scheduler_does_not_admit_never_runs() -> None:
     ran: list[int] = []
     gate = OnlyEven(100)
     study = hd.create_study(scheduler=gate)
-    study.optimize(lambda t: float(ran.append(t.number) or t.number), n_trials=4, show_progress_bar=False)
+    def objective(trial: hd.Trial) -> float:
+        ran.append(trial.number)
+        return 0.0
+
+    study.optimize(objective, n_trials=4, show_progress_bar=False)
     assert ran == [0, 2]
     skipped = [t for t in study.trials if SKIPPED in t.system_attrs]
     assert [t.number for t in skipped] == [1, 3] and all(t.state == hd.TrialState.PRUNED for t in skipped)
