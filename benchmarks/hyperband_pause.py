@@ -30,7 +30,8 @@ The same task, the same configurations in the same order, the same compute:
 
 Seeds (the 49 configurations drawn from numpy's RandomState(seed)) are all reporting; nothing is tuned here.
 
-  OMP_NUM_THREADS=1 nice -n 10 PYTHONPATH=src python benchmarks/hyperband_pause.py --seeds 3
+  OMP_NUM_THREADS=1 nice -n 10 PYTHONPATH=src python benchmarks/hyperband_pause.py --seeds 3 --out a.json
+  OMP_NUM_THREADS=1 nice -n 10 PYTHONPATH=src python benchmarks/hyperband_pause.py --first-seed 3 --seeds 3 --merge a.json
 """
 
 from __future__ import annotations
@@ -153,23 +154,27 @@ def report(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--merge", nargs="*", default=[], help="earlier --out files to report together with this run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=None, help="write the raw results as JSON here")
     args = parser.parse_args()
     data()  # imports and data loading outside every timed region
     new_model(configs_for(0)[0])
-    rows = []
-    for seed in range(args.seeds):
+    rows = [row for path in args.merge for row in json.loads(Path(path).read_text())]
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         configs = configs_for(seed)
         row: dict[str, Any] = {"seed": seed}
-        for name, run in (("hyperdial", run_hyperdial), ("ray", run_ray)):
+        # The machine's load drifts: which framework runs first alternates with the seed.
+        order = [("hyperdial", run_hyperdial), ("ray", run_ray)]
+        for name, run in order if seed % 2 == 0 else order[::-1]:
             with tempfile.TemporaryDirectory() as tmp:
                 row[name] = run(configs, args.workers, Path(tmp))
             print(seed, name, json.dumps(row[name]), flush=True)
         rows.append(row)
     print(report(rows))
     if args.out:
-        Path(args.out).write_text(json.dumps(rows, indent=1))
+        Path(args.out).write_text(json.dumps(rows[len(rows) - args.seeds:], indent=1))
 
 
 if __name__ == "__main__":
