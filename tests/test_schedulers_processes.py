@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import scheduler_objectives as objectives
-from scheduler_checks import check_synchronous, hyperband_brackets, lines
+from scheduler_checks import check_synchronous, hyperband_brackets, lines, live
 from test_executors import dask_cluster  # noqa: F401 - the fixture
 
 import hyperdial as hd
@@ -74,7 +74,7 @@ def test_two_processes_run_one_hyperband(tmp_path: Path) -> None:
         assert p.returncode == 0, err.decode()
     study = hd.load_study(study_name="hb", storage=url)
     check_synchronous(study, hyperband_brackets(1, R, ETA), ETA)
-    assert {t.user_attrs["pid"] for t in study.trials if "pid" in t.user_attrs} == {p.pid for p in procs}
+    assert {t.user_attrs["pid"] for t in live(study)} == {p.pid for p in procs}
 
 
 def test_racing_promotions_run_once(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_hyperband_on_a_dask_cluster(dask_cluster: tuple[str, list[subprocess.Po
     study.optimize(objectives.sgd_digits, n_trials=1000, n_jobs=2, executor=hd.executors.Dask(address),
                    show_progress_bar=False)
     check_synchronous(study, hyperband_brackets(1, R, ETA), ETA)
-    assert {t.user_attrs["pid"] for t in study.trials} == {w.pid for w in workers}
+    assert {t.user_attrs["pid"] for t in live(study)} == {w.pid for w in workers}
 
 
 def test_asha_on_a_ray_cluster(tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_asha_on_a_ray_cluster(tmp_path: Path) -> None:
     assert not ray.is_initialized()
     configs = lines(study)
     assert len(configs) == 12 and any(len(line) == 3 for line in configs)
-    assert os.getpid() not in {t.user_attrs["pid"] for t in study.trials}
+    assert os.getpid() not in {t.user_attrs["pid"] for t in live(study)}
 
 
 def test_hyperdial_worker_takes_a_scheduler(tmp_path: Path) -> None:
