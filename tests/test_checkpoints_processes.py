@@ -212,3 +212,36 @@ def test_a_retry_after_sigterm_resumes_from_the_last_checkpoint(tmp_path: Path) 
     _, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
     _check_resumed(url, log)
+
+
+def test_resume_example(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "checkpoint_resume.py"
+    out = subprocess.run([sys.executable, str(example), "--workdir", str(tmp_path), "--epochs", "6"],
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "worker 1 pre-empted (SIGTERM), exit status 143" in out.stdout
+    assert "trial 1: resuming from trial 0's checkpoint at step " in out.stdout
+    study = hd.load_study(study_name="resume", storage=f"sqlite:///{tmp_path}/resume.db")
+    lost, retry = study.trials
+    assert (lost.state, retry.state) == (hd.TrialState.FAIL, hd.TrialState.COMPLETE)
+    assert sorted(retry.intermediate_values) == list(range(6))
+    assert len(study.artifacts.checkpoints(lost.number)) == 2  # keep_checkpoints=2
+
+
+def test_checkpoints_from_process_pool_workers(tmp_path: Path) -> None:
+    import checkpoint_objectives as objectives
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    study = hd.create_study(study_name="s", storage=url, pruner=hd.pruners.Nop(), seed=0)
+    study.optimize(objectives.stateful, n_trials=3, executor="process", n_jobs=2, show_progress_bar=False)
+    assert len({t.user_attrs["pid"] for t in study.trials} - {os.getpid()}) >= 1  # ran in other processes
+    for t in study.trials:
+        assert [c.step for c in study.artifacts.checkpoints(t.number)] == [0, 1, 2, 3]
+        weights = study.artifacts.fetch(t.number, "weights.txt").read_text().split()
+        assert [float(w) for w in weights] == pytest.approx([4 * t.params["lr"]] * 8)
+    # a trial queued to resume from trial 1 continues its state and its curve, in a worker process
+    study.enqueue_trial({"lr": 0.5}, resume_from=1)
+    study.optimize(objectives.stateful, n_trials=1, executor="process", n_jobs=1, show_progress_bar=False)
+    resumed = study.trials[-1]
+    assert resumed.user_attrs["started_at"] == 4 and sorted(resumed.intermediate_values) == list(range(8))
+    assert resumed.value == pytest.approx(8 * (4 * study.trials[1].params["lr"] + 4 * 0.5))

@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -79,13 +80,15 @@ def _copy_hashed(src: Path, dst: Path) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
-def _hash_file(path: Path) -> tuple[int, str]:
+def _hash_file(path: Path, *, sync: bool = False) -> tuple[int, str]:
     h = hashlib.sha256()
     size = 0
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
             size += len(chunk)
+        if sync:  # written by someone else's code: make it durable before the rename publishes it
+            os.fsync(f.fileno())
     return size, h.hexdigest()
 
 
@@ -155,36 +158,49 @@ class Store:
         return f"{self._root}/{rel}"
 
     # -- writing ---------------------------------------------------------------
-    def put_tree(self, src: Path, rel: str) -> tuple[int, str]:
+    def put_tree(self, src: Path | Callable[[Path], None], rel: str) -> tuple[int, str]:
         """Store a file or a directory's files under the directory `rel`; return (size, checksum).
 
-        The objects appear all at once (local) or are complete before the caller records them.
+        `src` may be a function that writes the files into the directory it is given (straight into
+        the store's temporary name locally: no copy). The objects appear all at once (local) or are
+        complete before the caller records them.
         """
-        if self.is_local:
-            final = self._local(rel)
-            tmp = final.parent / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"
+        if not self.is_local:
+            if callable(src):
+                with tempfile.TemporaryDirectory(prefix="hyperdial-upload-") as staging:
+                    src(Path(staging))
+                    return self.put_tree(Path(staging), rel)
             files, total = [], 0
-            try:
-                tmp.mkdir(parents=True)
+            for path, name in _walk(src):
+                size, sha = _hash_file(path)
+                self._fs.makedirs(self._remote(f"{rel}/{name}").rsplit("/", 1)[0], exist_ok=True)
+                self._fs.put_file(str(path), self._remote(f"{rel}/{name}"))
+                files.append((name, sha))
+                total += size
+            return total, _digest(files)
+        final = self._local(rel)
+        tmp = final.parent / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"
+        files, total = [], 0
+        try:
+            tmp.mkdir(parents=True)
+            if callable(src):
+                src(tmp)
+                for path, name in _walk(tmp):
+                    size, sha = _hash_file(path, sync=True)
+                    files.append((name, sha))
+                    total += size
+            else:
                 for path, name in _walk(src):
                     size, sha = _copy_hashed(path, tmp / name)
                     files.append((name, sha))
                     total += size
-                for sub in sorted({p.parent for p in tmp.rglob("*")}, key=lambda p: -len(p.parts)):
-                    _fsync_dir(sub)
-                os.rename(tmp, final)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-            _fsync_dir(final.parent)
-            return total, _digest(files)
-        files, total = [], 0
-        for path, name in _walk(src):
-            size, sha = _hash_file(path)
-            self._fs.makedirs(self._remote(f"{rel}/{name}").rsplit("/", 1)[0], exist_ok=True)
-            self._fs.put_file(str(path), self._remote(f"{rel}/{name}"))
-            files.append((name, sha))
-            total += size
+            for sub in sorted({p.parent for p in tmp.rglob("*")} | {tmp}, key=lambda p: -len(p.parts)):
+                _fsync_dir(sub)
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _fsync_dir(final.parent)
         return total, _digest(files)
 
     def put_file(self, src: Path, rel: str) -> tuple[int, str]:

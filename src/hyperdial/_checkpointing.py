@@ -153,7 +153,7 @@ def _source(path: Any, param: str = "path") -> Path:
 
 
 def save_checkpoint(trial: Trial, path: Any, step: Any, metric: Any, keep: Any) -> Checkpoint:
-    src = _source(path)
+    src = path if callable(path) else _source(path)
     if step is None:
         step = trial.freeze().last_step
         if step is None:

@@ -9,8 +9,8 @@ The trial's own methods do the work: `trial.save_checkpoint(path, step=...)`,
 - `save_state(trial, state, step=...)` / `load_state(trial)`: a dict of arrays, numbers, or a
   PyTorch state dict (nested dicts of tensors) as a checkpoint. With a torch tensor anywhere in it
   the state is written with `torch.save` (torch is imported only then); otherwise with NumPy's
-  `.npz` (arrays) plus JSON (numbers, strings, lists, nested dicts), loaded with
-  `allow_pickle=False`: no pickle is ever read for plain arrays.
+  `.npz` (the arrays, and the rest as JSON: numbers, strings, lists, nested dicts, in one file),
+  loaded with `allow_pickle=False`: no pickle is ever read for plain arrays.
 
 >>> import numpy as np, hyperdial as hd
 >>> from hyperdial.checkpoints import save_state, load_state
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,8 +127,8 @@ class Artifact:
 # -- state dicts -------------------------------------------------------------------
 
 _TORCH_FILE = "state.pt"
-_NPZ_FILE = "arrays.npz"
-_JSON_FILE = "state.json"
+_NPZ_FILE = "state.npz"  # the arrays, and the JSON of the rest as the uint8 array `__spec__`: one file
+_SPEC = "__spec__"
 
 
 def _has_tensor(value: Any) -> bool:
@@ -190,20 +189,24 @@ def save_state(trial: Trial, state: Mapping[str, Any], *, step: int | None = Non
     """
     if not isinstance(state, Mapping):
         raise invalid("state", "must be a dict", type(state).__name__)
-    with tempfile.TemporaryDirectory(prefix="hyperdial-state-") as tmp:
-        if _has_tensor(state):
-            from hyperdial._imports import optional_import
+    if _has_tensor(state):
+        from hyperdial._imports import optional_import
 
-            torch = optional_import("torch", extra="torch", purpose="saving a state with torch tensors")
-            torch.save(dict(state), Path(tmp) / _TORCH_FILE)
-        else:
-            import numpy as np
+        torch = optional_import("torch", extra="torch", purpose="saving a state with torch tensors")
 
-            arrays: dict[str, Any] = {}
-            spec = _split(state, "", arrays)
-            np.savez(Path(tmp) / _NPZ_FILE, **arrays)
-            (Path(tmp) / _JSON_FILE).write_text(json.dumps(spec, allow_nan=True))
-        trial.save_checkpoint(tmp, step=step, metric=metric, keep_checkpoints=keep_checkpoints)
+        def write(directory: Path) -> None:
+            torch.save(dict(state), directory / _TORCH_FILE)
+    else:
+        import numpy as np
+
+        arrays: dict[str, Any] = {}
+        spec = _split(state, "", arrays)  # checked before anything is written
+        arrays[_SPEC] = np.frombuffer(json.dumps(spec, allow_nan=True).encode(), dtype=np.uint8)
+
+        def write(directory: Path) -> None:
+            np.savez(directory / _NPZ_FILE, **arrays)
+
+    trial.save_checkpoint(write, step=step, metric=metric, keep_checkpoints=keep_checkpoints)
 
 
 def load_state(trial: Trial, *, map_location: Any = None) -> tuple[dict[str, Any], int] | None:
@@ -222,11 +225,11 @@ def load_state(trial: Trial, *, map_location: Any = None) -> tuple[dict[str, Any
 
         torch = optional_import("torch", extra="torch", purpose="loading a state saved with torch tensors")
         return torch.load(path / _TORCH_FILE, map_location=map_location, weights_only=True), step
-    if not (path / _JSON_FILE).exists():
-        raise invalid("checkpoint", "was not written by save_state (no state.json or state.pt)", str(path))
+    if not (path / _NPZ_FILE).exists():
+        raise invalid("checkpoint", f"was not written by save_state (no {_NPZ_FILE} or {_TORCH_FILE})", str(path))
     import numpy as np
 
-    spec = json.loads((path / _JSON_FILE).read_text())
     with np.load(path / _NPZ_FILE, allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
+    spec = json.loads(arrays.pop(_SPEC).tobytes().decode())
     return _join(spec, arrays), step

@@ -8,7 +8,7 @@ import logging
 import math
 import os
 import pathlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -415,9 +415,13 @@ class Trial(_SuggestMixin):
         self.set_system_attr(CONSTRAINTS_KEY, out)
 
     # -- checkpoints and artifacts (docs/checkpoints.md; the work is in _checkpointing.py) ----------
-    def save_checkpoint(self, path: str | os.PathLike[str], *, step: int | None = None,
-                        metric: float | None = None, keep_checkpoints: Any = None) -> Checkpoint:
+    def save_checkpoint(self, path: str | os.PathLike[str] | Callable[[pathlib.Path], None], *,
+                        step: int | None = None, metric: float | None = None,
+                        keep_checkpoints: Any = None) -> Checkpoint:
         """Copy a file or a directory's files into the study's artifact store as a checkpoint at `step`.
+
+        `path` may also be a function that writes the files into the directory it is given
+        (`lambda d: model.save_pretrained(d)`): on a local store they are written in place, not copied.
 
         `step` defaults to the last step the trial reported. The write is atomic (a crash leaves no
         checkpoint that loads) and recorded with its size and SHA-256. `metric` ranks checkpoints for
