@@ -2,6 +2,10 @@
 
 Trials:
 - `FAIL_REASON`: why a trial is FAIL ("ValueError: ...", "no heartbeat for more than 120 s: ...").
+- `PAUSED`: on a PRUNED trial that its pruner paused rather than stopped: the step it paused at.
+- `SKIPPED`: why a trial ended before its objective ran (its scheduler did not admit it: past `n_configs`).
+- `SUCCESSOR_OF` / `DUPLICATE_OF`: the paused trial a queued trial continues (`Study.enqueue_successor`),
+  and, on a successor queued twice by racing processes, the number of the one that runs instead.
 - `FIXED_PARAMS`: the values an enqueued (or rerun) trial must take.
 - `RETRY_OF` / `RETRY_COUNT`: a rerun's original trial number, and how many reruns led to it.
 - `PROPOSAL`: the joint sample made at `ask`, so samplers in other processes see where a
@@ -26,6 +30,10 @@ Studies:
 
 FAIL_REASON = "fail_reason"
 FIXED_PARAMS = "fixed_params"
+PAUSED = "paused"
+SUCCESSOR_OF = "successor_of"
+DUPLICATE_OF = "duplicate_of"
+SKIPPED = "skipped"
 RETRY_OF = "retry_of"
 RETRY_COUNT = "retry_count"
 PROPOSAL = "proposal"

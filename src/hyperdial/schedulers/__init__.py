@@ -1,0 +1,14 @@
+"""Training-aware schedulers: trials that pause and are promoted later, from their checkpoints.
+
+- `SuccessiveHalving`, `Hyperband`: synchronous, as Ray Tune's HyperBandScheduler runs them
+  (a rung's best continue once the whole rung has paused).
+- `ASHA`: asynchronous successive halving with promotion (MLSys 2020, Algorithm 2).
+- `Scheduler`, `NextTrial`: the protocol (schedulers/base.py); docs/schedulers.md.
+"""
+
+from hyperdial.schedulers.asha import ASHA
+from hyperdial.schedulers.base import NextTrial, Scheduler
+from hyperdial.schedulers.hyperband import Hyperband
+from hyperdial.schedulers.successive_halving import SuccessiveHalving
+
+__all__ = ["ASHA", "Hyperband", "NextTrial", "Scheduler", "SuccessiveHalving"]
