@@ -6,6 +6,9 @@ Trials:
 - `RETRY_OF` / `RETRY_COUNT`: a rerun's original trial number, and how many reruns led to it.
 - `PROPOSAL`: the joint sample made at `ask`, so samplers in other processes see where a
   running trial is headed (constant liar) before its objective asks for the values.
+- `PBT_SEGMENT`: a population-based-training segment's place in its member's lineage
+  (member, generation, parent trial, the step it pauses at, exploit/explore done); see
+  `hyperdial.schedulers.lineage`.
 Studies:
 - `LIVENESS`: the heartbeat settings every worker of the study shares.
 
@@ -22,3 +25,4 @@ RETRY_OF = "retry_of"
 RETRY_COUNT = "retry_count"
 PROPOSAL = "proposal"
 LIVENESS = "liveness"
+PBT_SEGMENT = "pbt_segment"

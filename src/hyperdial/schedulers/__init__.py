@@ -1,0 +1,1 @@
+"""Training-aware scheduling: population-based training (`PBT`, `PB2`)."""
