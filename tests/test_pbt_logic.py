@@ -9,25 +9,30 @@ import hyperdial as hd
 from hyperdial.schedulers import lineage as lin
 from hyperdial.schedulers import pb2
 from hyperdial.schedulers import pbt as logic
-from hyperdial.system_attrs import PBT_SEGMENT, RETRY_OF
+from hyperdial.system_attrs import PAUSED, PBT_SEGMENT, RESUME_FROM, RETRY_OF, SUCCESSOR_OF
 
 SPACE = {"lr": hd.Float(1e-4, 1.0, log=True), "layers": hd.Int(1, 8), "act": hd.Categorical(["relu", "tanh", "gelu"])}
 
 
-def seg(number, member, gen, parent, steps, values, *, params=None, state=hd.TrialState.PRUNED, **extra):
+def seg(number, steps, values, *, after=None, resume_from=None, params=None, state=hd.TrialState.PRUNED, **rec):
+    """A segment trial: the successor of trial `after` (resuming from `resume_from`, default `after`)."""
     if isinstance(values, (int, float)):
         values = [values] * len(steps)
-    rec = {"member": member, "generation": gen, "parent": parent, "until": steps[-1] if steps else 0,
-           "action": "start" if parent is None else "continue", **extra}
+    attrs = {PBT_SEGMENT: rec} if rec else {}
+    if after is not None:
+        attrs[SUCCESSOR_OF] = after
+        attrs[RESUME_FROM] = after if resume_from is None else resume_from
+    if state == hd.TrialState.PRUNED:
+        attrs[PAUSED] = steps[-1]
     params = params or {"lr": 0.01, "layers": 2, "act": "relu"}
     return hd.FrozenTrial(number=number, state=state, values=(values[-1],) if steps else None, params=params,
-                          distributions={k: SPACE[k] for k in params}, system_attrs={PBT_SEGMENT: rec},
+                          distributions={k: SPACE[k] for k in params}, system_attrs=attrs,
                           intermediate_values=dict(zip(steps, values)))
 
 
 def population(scores, direction="maximize", steps=(1, 2, 3, 4)):
     """Generation 0 of len(scores) members, all paused after `steps` with these scores."""
-    trials = [seg(i, i, 0, None, list(steps), s, params={"lr": 0.01 * (i + 1), "layers": i % 8 + 1, "act": "relu"})
+    trials = [seg(i, list(steps), s, params={"lr": 0.01 * (i + 1), "layers": i % 8 + 1, "act": "relu"})
               for i, s in enumerate(scores)]
     return hd.History([direction], trials)
 
@@ -64,8 +69,8 @@ def test_bottom_member_copies_a_top_member_and_others_continue():
 
 def test_standing_uses_each_members_latest_finished_segment():
     trials = list(population([0.9, 0.5]).trials)
-    trials.append(seg(2, 0, 1, 0, [5, 6, 7, 8], 0.1))  # member 0 fell behind in its second segment
-    trials.append(seg(3, 1, 1, 1, [5], 0.0, state=hd.TrialState.RUNNING))  # still running: not counted
+    trials.append(seg(2, [5, 6, 7, 8], 0.1, after=0))  # member 0 fell behind in its second segment
+    trials.append(seg(3, [5], 0.0, after=1, state=hd.TrialState.RUNNING))  # still running: not counted
     h = hd.History(["maximize"], trials)
     assert [(s.member, s.number) for s in logic.standing(h)] == [(0, 2), (1, 1)]
 
@@ -101,16 +106,16 @@ def test_explore_resamples_with_the_given_probability():
 
 def test_lineage_follows_exploits_and_reruns():
     trials = list(population([0.1, 0.9]).trials)
-    trials.append(seg(2, 0, 1, 1, [5, 6, 7, 8], 0.95, params={"lr": 0.024, "layers": 2, "act": "relu"},
-                      action="exploit", donor=1, explored={"lr": {"from": 0.02, "to": 0.024, "how": "x1.2"}},
-                      state=hd.TrialState.FAIL))
+    trials.append(seg(2, [5, 6, 7, 8], 0.95, after=0, resume_from=1, params={"lr": 0.024, "layers": 2, "act": "relu"},
+                      explored={"lr": {"from": 0.02, "to": 0.024, "how": "x1.2"}}, state=hd.TrialState.FAIL))
     rerun = hd.FrozenTrial(number=3, state=hd.TrialState.PRUNED, values=(0.96,),
                            params={"lr": 0.024, "layers": 2, "act": "relu"},
-                           distributions={k: SPACE[k] for k in SPACE}, system_attrs={RETRY_OF: 2},
-                           intermediate_values={7: 0.9, 8: 0.96})
+                           distributions={k: SPACE[k] for k in SPACE}, system_attrs={RETRY_OF: 2, RESUME_FROM: 2},
+                           intermediate_values={1: 0.9, 2: 0.9, 3: 0.9, 4: 0.9, 7: 0.9, 8: 0.96})  # the curve it continued
     h = hd.History(["maximize"], [*trials, rerun])
     assert [s.number for s in lin.members(h)[0]] == [0, 3]  # the rerun replaced the lost attempt
     assert [s.number for s in lin.lineage(h, 3)] == [1, 3]  # through the donor's chain
+    assert (lin.segment_of(h, 3).first_step, lin.segment_of(h, 3).action) == (7, "exploit")
     sched = lin.schedule(h, 3)
     assert sched == [(None, {"lr": 0.02, "layers": 2, "act": "relu"}), (4, {"lr": 0.024, "layers": 2, "act": "relu"})]
     text = lin.format_lineage(h)
@@ -120,8 +125,8 @@ def test_lineage_follows_exploits_and_reruns():
 
 def test_pb2_improvement_data_signs_gains_by_direction():
     trials = list(population([0.5, 0.5], "minimize").trials)
-    trials.append(seg(2, 0, 1, 0, [5, 6, 7, 8], 0.3))
-    trials.append(seg(3, 1, 1, 1, [5, 6, 7, 8], 0.6))
+    trials.append(seg(2, [5, 6, 7, 8], 0.3, after=0))
+    trials.append(seg(3, [5, 6, 7, 8], 0.6, after=1))
     fixed, y, x = pb2.improvement_data(hd.History(["minimize"], trials), SPACE)
     assert list(y) == [0.0, 0.0, pytest.approx(0.2), pytest.approx(-0.1)]  # a falling loss is a gain
     assert fixed[2].tolist() == [8.0, 0.5] and x.shape == (4, 3)
@@ -141,7 +146,7 @@ def test_pb2_picks_the_learning_rate_that_improved_most():
             trials.append(hd.FrozenTrial(
                 number=n, state=hd.TrialState.PRUNED, values=(start + gain,), params={"lr": lr},
                 distributions=space, intermediate_values={4 * t - 3: start, 4 * t: start + gain},
-                system_attrs={PBT_SEGMENT: {"member": n % 6, "generation": t - 1, "parent": parent, "until": 4 * t}}))
+                system_attrs={} if parent is None else {SUCCESSOR_OF: parent, RESUME_FROM: parent}))
             n += 1
     h = hd.History(["maximize"], trials)
     chosen = pb2.select(h, space, now=(20.0, 3.0), pending=[], incumbent={"lr": 0.5}, rng=np.random.default_rng(1))

@@ -1,42 +1,43 @@
 """Population-based training's lineage, read back from the trials (pure functions of a `History`).
 
 A PBT member is a chain of trials, one per segment of `interval` steps: finished trials
-never change, so at each interval the segment ends (paused) and the scheduler enqueues
-the member's next segment, which resumes from a checkpoint. Each segment carries one
-system attribute, `PBT_SEGMENT`, a JSON record:
+never change, so at each interval the segment ends (paused: PRUNED with `PAUSED`) and the
+scheduler queues the member's next segment (`Study.enqueue_successor`), which resumes from
+a checkpoint. The chain is in the core's own links:
 
-- `member`, `generation`: which member, and how many segments it ran before this one;
-- `parent`: the number of the trial whose checkpoint the segment resumes from (None for
-  generation 0): the member's own previous segment, or a better member's (exploit);
-- `until`: the step at which the segment pauses (the parent's last step + interval);
-- `action`: "start", "continue" or "exploit"; `donor`: the member copied when exploiting;
-  `explored`: for each changed parameter, {"from", "to", "how"} ("x1.2", "+1", "resample", "pb2").
+- `SUCCESSOR_OF`: the member's previous segment; a trial without it is a member's first
+  segment (members are numbered 0, 1, ... in the order their first segments were created);
+- `RESUME_FROM`: the trial whose checkpoint the segment resumes from (its `parent`): the
+  member's previous segment, or a better member's segment (exploit);
+- `RETRY_OF`: a rerun of a segment lost with its worker is the same segment, again;
+- `DUPLICATE_OF`: a successor queued twice by racing processes, never run: not a segment.
 
-A rerun of a segment lost with its worker (`RETRY_OF`) is the same segment, again.
+`PBT_SEGMENT` adds what the scheduler did: `action` ("start", "continue", "exploit"),
+`donor` (the member copied), `explored` ({name: {"from", "to", "how"}}, how being "x1.2",
+"+1", "resample" or "pb2") and `until` (the step the segment pauses at).
 
 >>> import hyperdial as hd
->>> from hyperdial.system_attrs import PBT_SEGMENT
->>> def seg(n, member, gen, parent, steps, value, **kw):
-...     rec = {"member": member, "generation": gen, "parent": parent, "until": steps[-1], "action": "start", **kw}
+>>> from hyperdial.system_attrs import RESUME_FROM, SUCCESSOR_OF
+>>> def seg(n, steps, value, **links):
 ...     return hd.FrozenTrial(number=n, state=hd.TrialState.PRUNED, values=(value,), params={"lr": 0.1 * (n + 1)},
-...                           distributions={"lr": hd.Float(0.01, 1)}, system_attrs={PBT_SEGMENT: rec},
+...                           distributions={"lr": hd.Float(0.01, 1)}, system_attrs=links,
 ...                           intermediate_values={s: value for s in steps})
->>> h = hd.History(["maximize"], [seg(0, 0, 0, None, [1, 2], 0.5), seg(1, 1, 0, None, [1, 2], 0.7),
-...     seg(2, 0, 1, 1, [3, 4], 0.8, action="exploit", donor=1)])
->>> [(s.number, s.member, s.generation) for s in lineage(h, 2)]
-[(1, 1, 0), (2, 0, 1)]
+>>> h = hd.History(["maximize"], [seg(0, [1, 2], 0.5), seg(1, [1, 2], 0.7),
+...     seg(2, [3, 4], 0.8, **{SUCCESSOR_OF: 0, RESUME_FROM: 1})])
+>>> [(s.number, s.member, s.generation, s.action) for s in lineage(h, 2)]
+[(1, 1, 0, 'start'), (2, 0, 1, 'exploit')]
 >>> [(after, params["lr"]) for after, params in schedule(h, 2)]
 [(None, 0.2), (2, 0.30000000000000004)]
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hyperdial.history import History
-from hyperdial.system_attrs import PBT_SEGMENT, RETRY_OF
+from hyperdial.system_attrs import DUPLICATE_OF, PBT_SEGMENT, RESUME_FROM, RETRY_OF, SUCCESSOR_OF
 from hyperdial.trial import FrozenTrial, TrialState
 
 
@@ -48,10 +49,11 @@ class Segment:
     member: int
     generation: int
     parent: int | None
-    until: int
+    until: int | None = None
     action: str = "start"
     donor: int | None = None
     explored: Mapping[str, Any] = field(default_factory=dict)
+    start_after: int | None = None  # the parent's last step: this segment trains the steps after it
 
     @property
     def number(self) -> int:
@@ -67,8 +69,10 @@ class Segment:
 
     @property
     def first_step(self) -> int | None:
-        steps = self.trial.intermediate_values
-        return min(steps) if steps else None
+        """The first step this segment trained (a resumed trial may hold its parent's curve before it)."""
+        after = self.start_after
+        own = [k for k in self.trial.intermediate_values if after is None or k > after]
+        return min(own) if own else None
 
     @property
     def score(self) -> float | None:
@@ -90,48 +94,52 @@ class Segment:
         return self.trial.state == TrialState.COMPLETE
 
 
-def record(trial: FrozenTrial, by_number: Mapping[int, FrozenTrial]) -> dict[str, Any] | None:
-    """`trial`'s PBT record, following reruns back to the trial that was enqueued with it."""
-    seen = 0
-    while True:
-        rec = trial.system_attrs.get(PBT_SEGMENT)
-        if rec is not None:
-            return dict(rec)
-        origin = trial.system_attrs.get(RETRY_OF)
-        if origin is None or origin not in by_number or seen > len(by_number):
-            return None
-        trial, seen = by_number[origin], seen + 1
+def resolve(history: History) -> dict[int, Segment]:
+    """Every attempt of every segment, by trial number (duplicates left out).
+
+    Links point to lower numbers (a successor or a rerun is created after the trial it
+    follows), so one pass in number order resolves them.
+    """
+    out: dict[int, Segment] = {}
+    roots = 0
+    for t in sorted(history.trials, key=lambda t: t.number):
+        attrs = t.system_attrs
+        if DUPLICATE_OF in attrs:
+            continue
+        rerun_of = attrs.get(RETRY_OF)
+        if rerun_of is not None and rerun_of in out:
+            out[t.number] = replace(out[rerun_of], trial=t)
+            continue
+        rec = dict(attrs.get(PBT_SEGMENT) or {})
+        previous = out.get(attrs[SUCCESSOR_OF]) if SUCCESSOR_OF in attrs else None
+        if previous is None:
+            member, generation, parent, action = roots, 0, None, "start"
+            roots += 1
+        else:
+            member, generation = previous.member, previous.generation + 1
+            parent = int(attrs.get(RESUME_FROM, previous.number))
+            action = "continue" if parent == previous.number else "exploit"
+        donor = rec.get("donor")
+        if action == "exploit" and donor is None and parent in out:
+            donor = out[parent].member
+        start_after = None if parent is None or parent not in out else out[parent].last_step
+        out[t.number] = Segment(trial=t, member=member, generation=generation, parent=parent,
+                                until=rec.get("until"), action=str(rec.get("action", action)), donor=donor,
+                                explored=dict(rec.get("explored") or {}), start_after=start_after)
+    return out
 
 
 def segments(history: History) -> list[Segment]:
-    """Every PBT segment of the study in trial-number order, each as its latest attempt."""
-    by_number = {t.number: t for t in history.trials}
+    """Every segment of the study in trial-number order, each as its latest attempt."""
     latest: dict[tuple[int, int], Segment] = {}
-    for t in sorted(by_number.values(), key=lambda t: t.number):
-        rec = record(t, by_number)
-        if rec is None:
-            continue
-        seg = Segment(
-            trial=t, member=int(rec["member"]), generation=int(rec["generation"]),
-            parent=rec.get("parent"), until=int(rec["until"]), action=str(rec.get("action", "start")),
-            donor=rec.get("donor"), explored=dict(rec.get("explored") or {}),
-        )
+    for seg in sorted(resolve(history).values(), key=lambda s: s.number):
         latest[(seg.member, seg.generation)] = seg  # a rerun replaces the attempt it reran
     return sorted(latest.values(), key=lambda s: s.number)
 
 
 def segment_of(history: History, number: int) -> Segment | None:
     """The segment trial `number` ran (also for an attempt a rerun superseded), or None."""
-    by_number = {t.number: t for t in history.trials}
-    t = by_number.get(number)
-    if t is None:
-        return None
-    rec = record(t, by_number)
-    if rec is None:
-        return None
-    return Segment(trial=t, member=int(rec["member"]), generation=int(rec["generation"]),
-                   parent=rec.get("parent"), until=int(rec["until"]), action=str(rec.get("action", "start")),
-                   donor=rec.get("donor"), explored=dict(rec.get("explored") or {}))
+    return resolve(history).get(number)
 
 
 def members(history: History) -> dict[int, list[Segment]]:
@@ -150,11 +158,12 @@ def lineage(history: History, number: int) -> list[Segment]:
     Follows `parent` links, so an exploit crosses into the donor's chain: this is the
     sequence of parameters the final weights were actually trained with.
     """
+    resolved = resolve(history)
     out: list[Segment] = []
-    current = segment_of(history, number)
-    while current is not None and len(out) <= len(history.trials):
+    current = resolved.get(number)
+    while current is not None:
         out.append(current)
-        current = None if current.parent is None else segment_of(history, int(current.parent))
+        current = None if current.parent is None else resolved.get(int(current.parent))
     return out[::-1]
 
 
@@ -182,15 +191,19 @@ def best_member_segment(history: History) -> Segment | None:
     return best
 
 
-def describe_action(s: Segment) -> str:
-    """One line for what the scheduler did when it started segment `s`."""
+def describe_action(s: Segment, quote: Callable[[str], str] = str) -> str:
+    """One line for what the scheduler did when it started segment `s` (`quote` escapes names and values)."""
     if s.action == "exploit":
-        changes = ", ".join(f"{k} {_fmt(v.get('from'))}->{_fmt(v.get('to'))} ({v.get('how')})"
+        changes = ", ".join(f"{quote(k)} {quote(_fmt(v.get('from')))}->{quote(_fmt(v.get('to')))} ({quote(str(v.get('how')))})"
                             for k, v in s.explored.items())
         return f"exploit member {s.donor} (trial {s.parent})" + (f": {changes}" if changes else "")
     if s.action == "continue":
         return "continue"
-    return "start " + " ".join(f"{k}={_fmt(v)}" for k, v in s.params.items())
+    return quote(s.action) + " " + _params(s.params, quote)
+
+
+def _params(params: Mapping[str, Any], quote: Callable[[str], str]) -> str:
+    return " ".join(f"{quote(k)}={quote(_fmt(v))}" for k, v in params.items())
 
 
 def _fmt(v: Any) -> str:
@@ -202,8 +215,9 @@ def _steps(s: Segment) -> str:
     return "-" if first is None else f"{first}-{last}"
 
 
-def format_lineage(history: History, *, member: int | None = None) -> str:
-    """The lineage as text: one table row per segment, member by member, then the best member's schedule."""
+def format_lineage(history: History, *, member: int | None = None, quote: Callable[[str], str] = str) -> str:
+    """The lineage as text: one table row per segment, member by member, then the best member's
+    schedule. `quote` is applied to parameter names and values (the CLI escapes them)."""
     rows = [("member", "gen", "trial", "state", "steps", "score", "action")]
     for m, chain in sorted(members(history).items()):
         if member is not None and m != member:
@@ -211,11 +225,11 @@ def format_lineage(history: History, *, member: int | None = None) -> str:
         for s in chain:
             score = "-" if s.score is None else f"{s.score:.4g}"
             rows.append((str(m), str(s.generation), str(s.number), s.trial.state.name.lower(), _steps(s), score,
-                         describe_action(s)))
+                         describe_action(s, quote)))
     if len(rows) == 1:
         return "no population-based-training segments in this study"
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    lines = ["  ".join(c.rjust(w) if i in (0, 1, 2) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    lines = ["  ".join(c.rjust(w) if i < 3 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
              + "  " + r[-1] for r in rows]
     best = best_member_segment(history)
     if best is not None and member is None:
@@ -223,5 +237,5 @@ def format_lineage(history: History, *, member: int | None = None) -> str:
         lines.append(f"best: member {best.member}, trial {best.number}, score {best.score:.4g}; its schedule:")
         for after, params in schedule(history, best.number):
             when = "from the start" if after is None else f"after step {after}"
-            lines.append(f"  {when}: " + " ".join(f"{k}={_fmt(v)}" for k, v in params.items()))
+            lines.append(f"  {when}: " + _params(params, quote))
     return "\n".join(line.rstrip() for line in lines)

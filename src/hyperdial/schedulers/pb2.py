@@ -34,9 +34,8 @@ import numpy as np
 
 from hyperdial.history import History
 from hyperdial.schedulers.lineage import Segment, segment_of, segments
+from hyperdial.schedulers.pbt import PBT
 from hyperdial.space import Distribution
-from hyperdial.system_attrs import FIXED_PARAMS
-from hyperdial.trial import TrialState
 
 WINDOW = 256  # latest segments the GP is fitted on: a fit is O(n^3), and old segments matter little
 
@@ -151,12 +150,32 @@ def select(
     return enc.decode(best)
 
 
-def running_params(history: History) -> list[dict[str, Any]]:
-    """Parameters of the PBT segments running or queued now (PB2's pending points)."""
-    out = []
-    for s in segments(history):
-        if s.trial.state in (TrialState.RUNNING, TrialState.WAITING):
-            params = {**(s.trial.system_attrs.get(FIXED_PARAMS) or {}), **s.trial.params}
-            if params:
-                out.append(params)
-    return out
+class PB2(PBT):
+    """PB2 as a scheduler: PBT whose explore step is the GP bandit above (`select`).
+
+    The same arguments as `PBT`; `perturb` and `resample_probability` serve only while the
+    study holds too few finished segments to fit the model (fewer than 3), as in Ray's PB2,
+    which explores randomly at first too.
+
+    >>> import hyperdial as hd
+    >>> study = hd.create_study(direction="maximize", scheduler=hd.schedulers.PB2(population=4, interval=5))
+    >>> study.pruner
+    PauseEvery(interval=5)
+    """
+
+    def explore(
+        self, history: History, donor: Segment, rng: np.random.Generator, pending: Sequence[Mapping[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        base = donor.params
+        names = [k for k in (self.params if self.params is not None else base) if k in base]
+        space = {k: donor.trial.distributions[k] for k in names if k in donor.trial.distributions}
+        score = donor.score
+        chosen = None
+        if space and donor.last_step is not None and score is not None:
+            chosen = select(history, space, now=(float(donor.last_step), float(score)), pending=pending,
+                            incumbent={k: base[k] for k in space}, rng=rng)
+        if chosen is None:
+            return super().explore(history, donor, rng, pending)
+        new = {**base, **chosen}
+        explored = {k: {"from": base[k], "to": v, "how": "pb2"} for k, v in chosen.items() if v != base[k]}
+        return new, explored
