@@ -12,14 +12,16 @@ perturbation factors 0.8 / 1.2, a checkpoint (the weights and momentum buffers a
 every perturbation point only:
 
 - hyperdial: `hd.schedulers.PBT` / `PB2`, a SQLite study in a temporary directory,
-  `optimize(executor="process", n_jobs=workers)` (a spawned process pool, started inside the
-  timed call), checkpoints through `hyperdial.checkpoints.save_state/load_state`.
+  `optimize(executor=pool, n_jobs=workers)` on a spawned `ProcessPoolExecutor` of `workers`
+  processes, started once and warmed by a discarded run (as Ray's workers are),
+  checkpoints through `hyperdial.checkpoints.save_state/load_state`.
 - Ray Tune: `PopulationBasedTraining` / `PB2` (which needs GPy), a function trainable with
   `tune.report(..., checkpoint=...)` every epoch (a checkpoint every `interval` epochs),
   `reuse_actors=True` (Ray's default restarts an actor per trial: far slower here), one CPU
   per trial on `ray.init(num_cpus=workers)`. `ray.init` is started once, before the timed
   calls, and a discarded warm-up `fit()` runs first, so Ray's start-up is not counted
-  (reported apart); Ray PB2's bounds are linear (it has no log scale).
+  (reported apart, as is hyperdial's pool start and warm-up); Ray PB2's bounds are linear
+  (it has no log scale).
 
 Per run: the best member's final validation loss, the wall time of the whole `optimize()` /
 `Tuner.fit()` call, the compute time (training + evaluation, summed over every epoch of every
@@ -64,6 +66,7 @@ def hd_objective(trial: Any) -> float:
     momentum = trial.suggest_float("momentum", 0.0, 0.99)
     loaded = load_state(trial)
     state = task.init_state() if loaded is None else loaded[0]
+    task.data()  # loaded once per process, before the clock (as in the Ray trainable)
     compute = 0.0
     loss = math.inf
     try:
@@ -78,20 +81,22 @@ def hd_objective(trial: Any) -> float:
                 raise hd.TrialPruned()
     finally:
         trial.set_user_attr("compute_s", compute)
+        trial.set_user_attr("pid", os.getpid())
     return loss
 
 
-def run_hyperdial(method: str, seed: int, args: argparse.Namespace, tmp: str) -> dict[str, Any]:
+def run_hyperdial(method: str, seed: int, args: argparse.Namespace, tmp: str, pool: Any,
+                  population: int | None = None) -> dict[str, Any]:
     import hyperdial as hd
 
     hd.set_verbosity(logging.WARNING)
     cls = hd.schedulers.PBT if method == "hd-pbt" else hd.schedulers.PB2
-    scheduler = cls(population=args.population, interval=args.interval, quantile=0.25,
+    scheduler = cls(population=population or args.population, interval=args.interval, quantile=0.25,
                     resample_probability=0.25, perturb=(0.8, 1.2), seed=seed)
-    storage = f"sqlite:///{tmp}/{method}-{seed}.db"
+    storage = f"sqlite:///{tmp}/{method}-{seed}-{time.time_ns()}.db"
     t0 = time.perf_counter()
     study = hd.create_study(study_name="pbt", storage=storage, direction="minimize", scheduler=scheduler)
-    study.optimize(hd_objective, executor="process", n_jobs=args.workers, show_progress_bar=False)
+    study.optimize(hd_objective, executor=pool, n_jobs=args.workers, show_progress_bar=False)
     wall = time.perf_counter() - t0
     trials = study.trials
     finals = [t.value for t in trials if t.state == hd.TrialState.COMPLETE and t.value is not None]
@@ -111,6 +116,7 @@ def tune_trainable(config: dict[str, Any]) -> None:
     else:
         with ckpt.as_directory() as d, np.load(os.path.join(d, "state.npz")) as npz:
             state = {k: npz[k] for k in npz.files}
+    task.data()  # loaded once per process, before the clock (as in the hyperdial objective)
     interval = config["_interval"]
     while int(state["epoch"]) < task.EPOCHS:
         t0 = time.perf_counter()
@@ -201,8 +207,18 @@ def main() -> None:
     os.environ["PBT_TASK_EPOCHS"] = str(args.epochs)  # the workers import pbt_task afresh
     methods = args.methods.split(",")
     results: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        ray_start = None
+    pool = None
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        ray_start = pool_start = None
+        if any(m.startswith("hd") for m in methods):
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            t0 = time.perf_counter()
+            pool = stack.enter_context(ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")))
+            run_hyperdial("hd-pbt", 0, args, tmp, pool, population=2)  # warm-up: worker start, imports (not recorded)
+            pool_start = time.perf_counter() - t0
+            print(f"process pool + warm-up run {pool_start:.1f} s", flush=True)
         if any(m.startswith("ray") for m in methods):
             import ray
 
@@ -216,8 +232,10 @@ def main() -> None:
             print(f"ray.init {ray_start:.1f} s, warm-up fit {time.perf_counter() - t0:.1f} s", flush=True)
         for seed in range(args.seeds):
             for method in methods:
-                run = run_ray if method.startswith("ray") else run_hyperdial
-                r = run(method, seed, args, tmp)
+                if method.startswith("ray"):
+                    r = run_ray(method, seed, args, tmp)
+                else:
+                    r = run_hyperdial(method, seed, args, tmp, pool)
                 r.update(method=method, seed=seed, loadavg=os.getloadavg()[0],
                          overhead_ms_per_checkpoint=overhead_ms(r, args.workers))
                 results.append(r)
@@ -226,7 +244,8 @@ def main() -> None:
     print(json.dumps(summary, indent=2))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps({"args": vars(args), "ray_init_s": ray_start, "runs": results,
+        Path(args.out).write_text(json.dumps({"args": vars(args), "ray_init_s": ray_start,
+                                              "hyperdial_pool_and_warm_up_s": pool_start, "runs": results,
                                               "summary": summary}, indent=2))
 
 
