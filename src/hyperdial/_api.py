@@ -38,6 +38,26 @@ def _default_pruner(n_objectives: int) -> Any:
     return ASHA(min_early_stopping_rate=1)
 
 
+def _from_scheduler(scheduler: Any, sampler: Any, pruner: Any) -> tuple[Any, Any]:
+    """The sampler and pruner a scheduler brings (its `sampler` / `pruner` attributes, when not None).
+
+    Its pruner is what pauses trials at the points the scheduler acts on, so another one is refused;
+    a sampler given here wins over the scheduler's.
+    """
+    if scheduler is None:
+        return sampler, pruner
+    own_pruner = getattr(scheduler, "pruner", None)
+    if own_pruner is not None:
+        if pruner is not None:
+            raise invalid("pruner", f"cannot be given with a scheduler that brings its own ({own_pruner!r})", pruner)
+        pruner = own_pruner
+    own_sampler = getattr(scheduler, "sampler", None)
+    if sampler is None and own_sampler is not None:
+        sampler = own_sampler
+    check_plugins(sampler, pruner)
+    return sampler, pruner
+
+
 _LIVENESS = LIVENESS  # study system attr: the heartbeat settings every worker should share
 
 
@@ -96,6 +116,7 @@ def create_study(
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,
     max_retries: int | None = None,
+    scheduler: Any = None,
 ) -> Study:
     """Create a study (or load it with `load_if_exists=True`).
 
@@ -110,6 +131,12 @@ def create_study(
     `heartbeat_interval=0` turns it off. Settings given here are stored with the study,
     so `load_study` in other processes picks them up.
 
+    `scheduler`: training-aware scheduling (`hd.schedulers`: successive halving and
+    Hyperband that pause and promote trials, ASHA with promotion, PBT). It brings its
+    own pruner (so `pruner=` must not be given too) and may bring a sampler; its
+    `on_trial_finished(study, trial)` runs in the process that records each trial. It
+    is not stored: pass it to `load_study` in every process that runs trials.
+
     >>> import hyperdial as hd
     >>> hd.create_study(directions=["minimize", "maximize"]).directions
     (<StudyDirection.MINIMIZE: 'minimize'>, <StudyDirection.MAXIMIZE: 'maximize'>)
@@ -119,7 +146,8 @@ def create_study(
         raise invalid("study_name", "must be a non-empty string", study_name)
     if sampler is not None and seed is not None:
         raise invalid("seed", "seeds the default sampler; pass seed= to your sampler instead", seed)
-    check_plugins(sampler, pruner)
+    check_plugins(sampler, pruner, scheduler)
+    sampler, pruner = _from_scheduler(scheduler, sampler, pruner)
     store = get_storage(storage)
     live = _liveness(heartbeat_interval, grace_period, max_retries, None, _shared(store))
     name = study_name or f"study-{uuid.uuid4().hex[:12]}"
@@ -149,6 +177,7 @@ def create_study(
         directions=dirs,
         sampler=sampler if sampler is not None else _default_sampler(seed),
         pruner=pruner if pruner is not None else _default_pruner(len(dirs)),
+        scheduler=scheduler,
         **live,
     )
 
@@ -163,14 +192,17 @@ def load_study(
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,
     max_retries: int | None = None,
+    scheduler: Any = None,
 ) -> Study:
     """Open an existing study; with one study in the storage, `study_name` may be omitted.
 
-    Heartbeat settings not given here are those stored by `create_study`.
+    Heartbeat settings not given here are those stored by `create_study`; a `scheduler`
+    is not stored: give it in every process (see `create_study`).
     """
     study = open_study(
         study_name=study_name, storage=storage, sampler=sampler, pruner=pruner, seed=seed,
         heartbeat_interval=heartbeat_interval, grace_period=grace_period, max_retries=max_retries,
+        scheduler=scheduler,
     )
     _install_default_log_handler()
     return study
@@ -186,6 +218,7 @@ def open_study(
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,
     max_retries: int | None = None,
+    scheduler: Any = None,
 ) -> Study:
     """`load_study` without touching this process's logging: what workers, agents and
     dashboards use to open a study by its storage URL (see `Study.start_trial`)."""
@@ -196,7 +229,8 @@ def open_study(
             raise invalid("study_name", f"is needed: the storage holds {len(names)} studies", study_name)
         study_name = names[0]
     info = store.get_study(study_name)
-    check_plugins(sampler, pruner)
+    check_plugins(sampler, pruner, scheduler)
+    sampler, pruner = _from_scheduler(scheduler, sampler, pruner)
     live = _liveness(heartbeat_interval, grace_period, max_retries, info.system_attrs.get(_LIVENESS), _shared(store))
     return Study(
         study_name=info.name,
@@ -205,6 +239,7 @@ def open_study(
         directions=parse_directions(None, list(info.directions)),
         sampler=sampler if sampler is not None else _default_sampler(seed),
         pruner=pruner if pruner is not None else _default_pruner(len(info.directions)),
+        scheduler=scheduler,
         **live,
     )
 

@@ -170,7 +170,11 @@ def _run_objective(study: Study, trial: Trial, call: Callable[[], Any], catch: t
 
 class _Budget:
     """When to start no new trial: `stop()`, `n_trials` (this call's or the study's), `timeout`,
-    or a sampler with nothing left to propose. `claim()` is thread-safe."""
+    or a sampler with nothing left to propose. `claim()` is thread-safe.
+
+    A scheduler may also say, before a claim, to wait (`next_trial()` is WAIT: a synchronous
+    rung waits for its last trials, here or in other processes) or that it is done; `idle()`
+    waits a moment while nothing runs here."""
 
     def __init__(self, study: Study, n_trials: int | None, scope: str, timeout: float | None) -> None:
         self.study = study
@@ -179,6 +183,7 @@ class _Budget:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.started = 0
         self._lock = threading.Lock()
+        self._idle_delay = 0.02
 
     def claim(self) -> bool:
         with self._lock:
@@ -189,6 +194,28 @@ class _Budget:
                 return False
             self.started += 1
             return True
+
+    def next_trial(self) -> _plugins.NextTrial:
+        """The scheduler's word (START without one). DONE also when the budget is spent: waiting
+        for a rung would be pointless then."""
+        if self.study.scheduler is None:
+            return _plugins.NextTrial.START
+        answer = _plugins.next_trial(self.study.scheduler, self.study.history)
+        if answer == _plugins.NextTrial.WAIT and (self.study.stop_requested or self._spent()):
+            return _plugins.NextTrial.DONE
+        if answer != _plugins.NextTrial.WAIT:
+            self._idle_delay = 0.02
+        return answer
+
+    def idle(self) -> bool:
+        """Nothing runs here and the scheduler says WAIT: let a moment pass (reaping dead workers'
+        trials, which would block the wait forever). False when the run should end instead."""
+        if self.study.stop_requested or (self.deadline is not None and time.monotonic() >= self.deadline):
+            return False
+        self.study.reap_stale_trials()
+        time.sleep(self._idle_delay)
+        self._idle_delay = min(2 * self._idle_delay, 0.5)
+        return True
 
     def _spent(self) -> bool:
         if self.deadline is not None and time.monotonic() >= self.deadline:
@@ -257,13 +284,20 @@ def run_optimize(
     restore = _handle_sigterm()
     try:
         if executor is None and (n_jobs is None or n_jobs == 1):  # one trial at a time, in this thread
-            while budget.claim():
+            while True:
+                answer = budget.next_trial()
+                if answer == _plugins.NextTrial.WAIT:
+                    if budget.idle():
+                        continue
+                    break
+                if answer == _plugins.NextTrial.DONE or not budget.claim():
+                    break
                 finished(run_trial(study, func, catch, space, with_trial, 1 if deterministic else None))
         else:
             from hyperdial.executors.driver import run_on_executor
 
             run_on_executor(study, executor, n_jobs, gpus_per_trial, func, catch, space, with_trial, budget.claim,
-                            finished, deterministic=deterministic)
+                            finished, deterministic=deterministic, next_trial=budget.next_trial, idle=budget.idle)
     finally:
         restore()
         progress.close()

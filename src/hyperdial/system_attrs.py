@@ -2,6 +2,9 @@
 
 Trials:
 - `FAIL_REASON`: why a trial is FAIL ("ValueError: ...", "no heartbeat for more than 120 s: ...").
+- `PAUSED`: on a PRUNED trial that its pruner paused rather than stopped: the step it paused at.
+- `SUCCESSOR_OF` / `DUPLICATE_OF`: the paused trial a queued trial continues (`Study.enqueue_successor`),
+  and, on a successor queued twice by racing processes, the number of the one that runs instead.
 - `FIXED_PARAMS`: the values an enqueued (or rerun) trial must take.
 - `RETRY_OF` / `RETRY_COUNT`: a rerun's original trial number, and how many reruns led to it.
 - `PROPOSAL`: the joint sample made at `ask`, so samplers in other processes see where a
@@ -21,8 +24,12 @@ Studies:
 
 FAIL_REASON = "fail_reason"
 FIXED_PARAMS = "fixed_params"
+PAUSED = "paused"
+SUCCESSOR_OF = "successor_of"
+DUPLICATE_OF = "duplicate_of"
 RETRY_OF = "retry_of"
 RETRY_COUNT = "retry_count"
 PROPOSAL = "proposal"
 LIVENESS = "liveness"
+RESUME_FROM = "resume_from"
 PBT_SEGMENT = "pbt_segment"

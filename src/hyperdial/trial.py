@@ -255,6 +255,7 @@ class Trial(_SuggestMixin):
         # up to here, all finished, and its new parameters come from its own fork of the sampler.
         self._visible_through: int | None = None
         self._sampler: Any = None
+        self._paused_at: int | None = None  # the step at which the pruner said PAUSE (cleared by CONTINUE/STOP)
 
     # -- read-only attributes ------------------------------------------------
     @property
