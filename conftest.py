@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 TORCH_FILES = {
     "tests/integrations/test_transformers.py", "tests/integrations/test_lightning.py", "tests/integrations/tiny_torch.py",
-    "tests/test_lora_example.py", "src/hyperdial/integrations/transformers.py", "src/hyperdial/integrations/lightning.py",
+    "tests/test_lora_example.py", "tests/test_checkpoints_torch.py", "src/hyperdial/integrations/transformers.py", "src/hyperdial/integrations/lightning.py",
 }
 TORCH_PACKAGES = ("torch", "transformers", "peft", "accelerate", "lightning")
 # Stand-ins that a sweep child imports as the top-level `wandb` (hyperdial.sweeps.wandb_compat, wandb_real):

@@ -42,7 +42,7 @@ SLOW_MODULES = {
 # deselects them elsewhere (-m "not torch"). Where torch is not installed, ../conftest.py leaves these files
 # uncollected (they cannot be imported), unless the run asks for them (-m torch).
 TORCH_FILES = {
-    "tests/integrations/test_transformers.py", "tests/integrations/test_lightning.py", "tests/test_lora_example.py",
+    "tests/integrations/test_transformers.py", "tests/integrations/test_lightning.py", "tests/test_lora_example.py", "tests/test_checkpoints_torch.py",
     "src/hyperdial/integrations/transformers.py", "src/hyperdial/integrations/lightning.py",
 }
 _ROOT = Path(__file__).resolve().parents[1]

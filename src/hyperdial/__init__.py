@@ -10,8 +10,9 @@ Importing this package stays light: no scipy, SQLAlchemy, pandas or plotting
 library is imported until a feature needs it.
 """
 
-from hyperdial import executors, importance, presets, pruners, samplers, schedulers, stopping
+from hyperdial import checkpoints, executors, importance, presets, pruners, samplers, schedulers, stopping
 from hyperdial._api import create_study, delete_study, get_all_studies, load_study, open_study, set_verbosity
+from hyperdial.checkpoints import KeepCheckpoints
 from hyperdial.exceptions import (
     DuplicatedStudyError,
     HyperdialError,
@@ -38,6 +39,7 @@ __all__ = [
     "HyperdialError",
     "Int",
     "InvalidParameterError",
+    "KeepCheckpoints",
     "MissingDependency",
     "NoCompletedTrials",
     "Study",
@@ -46,6 +48,7 @@ __all__ = [
     "Trial",
     "TrialPruned",
     "TrialState",
+    "checkpoints",
     "create_study",
     "delete_study",
     "executors",

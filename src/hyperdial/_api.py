@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from hyperdial._checkpointing import check_location, default_location, delete_study_files
 from hyperdial._heartbeat import DEFAULT_GRACE_PERIOD, DEFAULT_HEARTBEAT_INTERVAL
 from hyperdial._validation import Int, Real, check
+from hyperdial.checkpoints import KeepCheckpoints
 from hyperdial.exceptions import DuplicatedStudyError, invalid
 from hyperdial.history import StudyDirection, parse_directions
 from hyperdial.storage.base import Storage, StudySummary, get_storage
 from hyperdial.study import Study, check_plugins
-from hyperdial.system_attrs import LIVENESS
+from hyperdial.system_attrs import ARTIFACT_STORE, KEEP_CHECKPOINTS, LIVENESS
 
 if TYPE_CHECKING:
     from hyperdial.pruners.base import Pruner
@@ -117,6 +120,8 @@ def create_study(
     grace_period: float | None = None,
     max_retries: int | None = None,
     scheduler: Any = None,
+    artifacts: str | os.PathLike[str] | None = None,
+    keep_checkpoints: int | KeepCheckpoints | None = None,
 ) -> Study:
     """Create a study (or load it with `load_if_exists=True`).
 
@@ -137,6 +142,12 @@ def create_study(
     `on_trial_finished(study, trial)` runs in the process that records each trial. It
     is not stored: pass it to `load_study` in every process that runs trials.
 
+    Checkpoints and artifacts (docs/checkpoints.md) go to `artifacts`, a directory or an
+    fsspec URL (stored with the study); by default `X.db.artifacts/` beside an SQLite file
+    `X.db`, a temporary directory removed at exit in memory, and with PostgreSQL it must be
+    given. `keep_checkpoints`: None keeps every checkpoint, k keeps each trial's last k,
+    `hd.KeepCheckpoints(last=, best=)` also keeps the best by metric.
+
     >>> import hyperdial as hd
     >>> hd.create_study(directions=["minimize", "maximize"]).directions
     (<StudyDirection.MINIMIZE: 'minimize'>, <StudyDirection.MAXIMIZE: 'maximize'>)
@@ -148,6 +159,8 @@ def create_study(
         raise invalid("seed", "seeds the default sampler; pass seed= to your sampler instead", seed)
     check_plugins(sampler, pruner, scheduler)
     sampler, pruner = _from_scheduler(scheduler, sampler, pruner)
+    location = check_location(artifacts)
+    keep = KeepCheckpoints.parse(keep_checkpoints)
     store = get_storage(storage)
     live = _liveness(heartbeat_interval, grace_period, max_retries, None, _shared(store))
     name = study_name or f"study-{uuid.uuid4().hex[:12]}"
@@ -156,6 +169,10 @@ def create_study(
         if (heartbeat_interval, grace_period, max_retries) != (None, None, None):  # stored when chosen
             store.set_study_attr(study_id, _LIVENESS, {**live, "heartbeat_interval": live["heartbeat_interval"] or 0},
                                  system=True)
+        if location is not None:
+            store.set_study_attr(study_id, ARTIFACT_STORE, location, system=True)
+        if keep is not None:
+            store.set_study_attr(study_id, KEEP_CHECKPOINTS, keep.to_dict(), system=True)
     except DuplicatedStudyError:
         if not load_if_exists:
             raise DuplicatedStudyError(
@@ -169,6 +186,8 @@ def create_study(
         study_id = info.study_id
         live = _liveness(heartbeat_interval, grace_period, max_retries, info.system_attrs.get(_LIVENESS),
                          _shared(store))
+        location = location or info.system_attrs.get(ARTIFACT_STORE)
+        keep = keep or KeepCheckpoints.parse(info.system_attrs.get(KEEP_CHECKPOINTS))
     _install_default_log_handler()
     return Study(
         study_name=name,
@@ -178,6 +197,8 @@ def create_study(
         sampler=sampler if sampler is not None else _default_sampler(seed),
         pruner=pruner if pruner is not None else _default_pruner(len(dirs)),
         scheduler=scheduler,
+        artifacts=location,
+        keep_checkpoints=keep,
         **live,
     )
 
@@ -193,16 +214,19 @@ def load_study(
     grace_period: float | None = None,
     max_retries: int | None = None,
     scheduler: Any = None,
+    artifacts: str | os.PathLike[str] | None = None,
 ) -> Study:
     """Open an existing study; with one study in the storage, `study_name` may be omitted.
 
-    Heartbeat settings not given here are those stored by `create_study`; a `scheduler`
-    is not stored: give it in every process (see `create_study`).
+    Heartbeat settings not given here are those stored by `create_study`, and so is the artifact
+    store (`artifacts=` here overrides it for this process, e.g. where a shared disk is mounted
+    elsewhere); a `scheduler` is not stored: give it in every process (see `create_study`).
     """
     study = open_study(
         study_name=study_name, storage=storage, sampler=sampler, pruner=pruner, seed=seed,
         heartbeat_interval=heartbeat_interval, grace_period=grace_period, max_retries=max_retries,
         scheduler=scheduler,
+        artifacts=artifacts,
     )
     _install_default_log_handler()
     return study
@@ -219,6 +243,7 @@ def open_study(
     grace_period: float | None = None,
     max_retries: int | None = None,
     scheduler: Any = None,
+    artifacts: str | os.PathLike[str] | None = None,
 ) -> Study:
     """`load_study` without touching this process's logging: what workers, agents and
     dashboards use to open a study by its storage URL (see `Study.start_trial`)."""
@@ -240,14 +265,23 @@ def open_study(
         sampler=sampler if sampler is not None else _default_sampler(seed),
         pruner=pruner if pruner is not None else _default_pruner(len(info.directions)),
         scheduler=scheduler,
+        artifacts=check_location(artifacts) or info.system_attrs.get(ARTIFACT_STORE),
+        keep_checkpoints=info.system_attrs.get(KEEP_CHECKPOINTS),
         **live,
     )
 
 
 def delete_study(*, study_name: str, storage: str | Storage) -> None:
-    """Delete a study and all its trials."""
+    """Delete a study, all its trials, and their checkpoints and artifacts.
+
+    The files go after the records (a failure in between leaves files no record points to,
+    never a record without its files).
+    """
     store = get_storage(storage, create=False)
-    store.delete_study(store.get_study(study_name).study_id)
+    info = store.get_study(study_name)
+    location = info.system_attrs.get(ARTIFACT_STORE) or default_location(store)
+    store.delete_study(info.study_id)
+    delete_study_files(location, info.name)
 
 
 def get_all_studies(storage: str | Storage) -> list[StudySummary]:

@@ -16,25 +16,27 @@ schedulers all run trials through these public methods of `Study`, and nothing e
   `best_seen`); `study.fail_trial(trial, reason)` records a trial whose run was lost
   (and queues its rerun while `max_retries` allows); `study.keep_alive(trial)` beats for
   a trial whose task waits in a queue.
+- Schedulers (pause/promote, PBT) queue a trial with `study.add_waiting_trial(params,
+  resume_from=..., system_attrs=...)`: the next `ask` anywhere claims it, and its
+  `trial.load_checkpoint()` starts from `resume_from`'s latest checkpoint (docs/checkpoints.md).
 - `study.stop()` / `study.stop_requested` end a run cooperatively; `study.reap_stale_trials()` fails (and
   reruns) trials whose worker died (liveness, docs/reliability.md).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from hyperdial import _clock
+from hyperdial._enqueue import check_against_history
 from hyperdial._heartbeat import cutoff, retry_template, stale_reason
-from hyperdial._validation import Real, check
+from hyperdial._validation import Int, Real, check
 from hyperdial.exceptions import TrialFinishedError, invalid
-from hyperdial.system_attrs import FAIL_REASON, RETRY_COUNT
-from hyperdial.trial import Proposal, Trial, TrialState
-
-if TYPE_CHECKING:
-    from hyperdial.trial import FrozenTrial
+from hyperdial.system_attrs import FAIL_REASON, FIXED_PARAMS, RESUME_FROM, RETRY_COUNT
+from hyperdial.trial import FrozenTrial, Proposal, Trial, TrialState, json_attr
 
 _logger = logging.getLogger("hyperdial")
 
@@ -146,6 +148,56 @@ class ExecutionInterface:
         created: FrozenTrial = self._storage.create_trial(self._study_id, template=template)
         _logger.warning("Trial %d will rerun the parameters of trial %d (retry %d of %d)",
                         created.number, trial.number, template.system_attrs[RETRY_COUNT], self.max_retries)
+        return created
+
+    def add_waiting_trial(
+        self,
+        params: Mapping[str, Any],
+        *,
+        user_attrs: Mapping[str, Any] | None = None,
+        system_attrs: Mapping[str, Any] | None = None,
+        skip_if_exists: bool = False,
+        resume_from: Trial | FrozenTrial | int | None = None,
+    ) -> FrozenTrial | None:
+        """`enqueue_trial` returning the WAITING trial it created (None when skipped), for schedulers:
+        the next `ask` in any process claims it, and `system_attrs` (JSON, keys of the scheduler's
+        own) travel with it. See the execution interface (docs/design-notes.md).
+
+        >>> import hyperdial as hd
+        >>> study = hd.create_study()
+        >>> first = study.ask(); study.tell(first, 1.0).number
+        0
+        >>> study.add_waiting_trial({"x": 1}, resume_from=first).system_attrs["resume_from"]
+        0
+        """
+        if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
+            raise invalid("params", "must be a dict with string keys", params)
+        try:
+            json.dumps(dict(params), allow_nan=False)
+        except (TypeError, ValueError):
+            raise invalid("params", "must hold JSON numbers, strings, booleans or None", dict(params)) from None
+        trials = self.history().trials  # type: ignore[attr-defined]
+        check_against_history(params, trials)
+        if skip_if_exists:
+            for t in trials:
+                if {**t.system_attrs.get(FIXED_PARAMS, {}), **t.params} == dict(params):
+                    return None
+        system = {k: json_attr(k, v) for k, v in (system_attrs or {}).items()}
+        system[FIXED_PARAMS] = dict(params)
+        if resume_from is not None:
+            number = resume_from.number if isinstance(resume_from, (Trial, FrozenTrial)) else resume_from
+            number = check("resume_from", number, Int(low=0), rule="must be a trial of this study or its number")
+            if isinstance(resume_from, Trial) and resume_from.study is not self or not any(
+                    t.number == number for t in trials):
+                raise invalid("resume_from", "must be a trial of this study or its number", resume_from)
+            system[RESUME_FROM] = number
+        template = FrozenTrial(
+            number=-1,
+            state=TrialState.WAITING,
+            user_attrs={k: json_attr(k, v) for k, v in (user_attrs or {}).items()},
+            system_attrs=system,
+        )
+        created: FrozenTrial = self._storage.create_trial(self._study_id, template=template)
         return created
 
     def keep_alive(self, trial: Trial | int, alive: bool = True) -> None:

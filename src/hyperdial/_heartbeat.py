@@ -6,7 +6,8 @@ default, in storages that several processes can share: SQLite files and PostgreS
 one UPDATE per running trial per interval); any live worker that sees a RUNNING trial whose heartbeat is older
 than `grace_period` marks it FAIL (atomically, so only one worker does) and, if
 retries remain, enqueues its parameters again as a new trial linked to the old one
-(`system_attrs[RETRY_OF]` = the old number, `[RETRY_COUNT]` = how many reruns).
+(`system_attrs[RETRY_OF]` = the old number, `[RETRY_COUNT]` = how many reruns, `[RESUME_FROM]` = the
+old number, so the rerun starts from the old trial's last checkpoint: docs/checkpoints.md).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from hyperdial import _clock
-from hyperdial.system_attrs import FIXED_PARAMS, RETRY_COUNT, RETRY_OF
+from hyperdial.system_attrs import FIXED_PARAMS, RESUME_FROM, RETRY_COUNT, RETRY_OF
 from hyperdial.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -77,7 +78,11 @@ class Heartbeat:
 
 
 def retry_template(trial: FrozenTrial, max_retries: int) -> FrozenTrial | None:
-    """A WAITING copy of a failed trial's parameters, or None when its retries are used up."""
+    """A WAITING copy of a failed trial's parameters, or None when its retries are used up.
+
+    The copy resumes from the failed trial (`RESUME_FROM`): its `load_checkpoint()` returns the
+    failed trial's latest checkpoint (or, if it saved none, the checkpoint it resumed from).
+    """
     count = int(trial.system_attrs.get(RETRY_COUNT, 0))
     if count >= max_retries:
         return None
@@ -86,7 +91,8 @@ def retry_template(trial: FrozenTrial, max_retries: int) -> FrozenTrial | None:
         number=-1,
         state=TrialState.WAITING,
         user_attrs=dict(trial.user_attrs),
-        system_attrs={FIXED_PARAMS: params, RETRY_OF: trial.number, RETRY_COUNT: count + 1},
+        system_attrs={FIXED_PARAMS: params, RETRY_OF: trial.number, RETRY_COUNT: count + 1,
+                      RESUME_FROM: trial.number},
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import math
 import threading
@@ -13,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from hyperdial import _plugins
 from hyperdial._cache import TrialCache
-from hyperdial._enqueue import check_against_history, check_enqueued
+from hyperdial._checkpointing import StudyArtifacts, check_location
+from hyperdial._enqueue import check_enqueued
 from hyperdial._execution import ExecutionInterface
 from hyperdial._heartbeat import Heartbeat
 from hyperdial._validation import Int, as_number, check
+from hyperdial.checkpoints import KeepCheckpoints
 from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
 from hyperdial.pruners.base import Decision
@@ -79,6 +80,8 @@ class Study(ExecutionInterface):
         grace_period: float | None = None,
         max_retries: int = 0,
         scheduler: Any = None,
+        artifacts: str | None = None,
+        keep_checkpoints: Any = None,
     ) -> None:
         self.study_name = study_name
         self._storage = storage
@@ -100,6 +103,8 @@ class Study(ExecutionInterface):
         self.max_retries = max_retries
         self._heartbeat = None if heartbeat_interval is None else Heartbeat(storage, heartbeat_interval)
         self._last_reap = 0.0
+        self._artifacts_location = check_location(artifacts)
+        self.keep_checkpoints = KeepCheckpoints.parse(keep_checkpoints)
 
     def __repr__(self) -> str:
         return f"Study(study_name={self.study_name!r}, directions={[d.value for d in self.directions]})"
@@ -108,6 +113,12 @@ class Study(ExecutionInterface):
     @property
     def storage(self) -> Storage:
         return self._storage
+
+    @property
+    def artifacts(self) -> StudyArtifacts:
+        """The study's checkpoints and artifacts: `.location`, `.list()`, `.checkpoints()`, `.fetch()`
+        (docs/checkpoints.md)."""
+        return StudyArtifacts(self, self._artifacts_location)
 
     @property
     def direction(self) -> StudyDirection:
@@ -409,7 +420,12 @@ class Study(ExecutionInterface):
 
     # -- queueing and importing -------------------------------------------------
     def enqueue_trial(
-        self, params: Mapping[str, Any], *, user_attrs: Mapping[str, Any] | None = None, skip_if_exists: bool = False
+        self,
+        params: Mapping[str, Any],
+        *,
+        user_attrs: Mapping[str, Any] | None = None,
+        skip_if_exists: bool = False,
+        resume_from: Trial | FrozenTrial | int | None = None,
     ) -> None:
         """Run these parameters before any sampled trial (also picked up by other processes).
 
@@ -418,31 +434,17 @@ class Study(ExecutionInterface):
         and again when a trial claims it. A name no trial used is only a logged warning: a
         conditional parameter may not have come up yet.
 
+        `resume_from` (a trial or a trial number): the new trial's `load_checkpoint()` falls back
+        to that trial's latest checkpoint (and continues its learning curve).
+
         >>> import hyperdial as hd
         >>> study = hd.create_study()
         >>> study.enqueue_trial({"lr": 1e-4})
         >>> study.ask().suggest_float("lr", 1e-5, 1e-1, log=True)
         0.0001
         """
-        if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
-            raise invalid("params", "must be a dict with string keys", params)
-        try:
-            json.dumps(dict(params), allow_nan=False)
-        except (TypeError, ValueError):
-            raise invalid("params", "must hold JSON numbers, strings, booleans or None", dict(params)) from None
-        trials = self.history().trials
-        check_against_history(params, trials)
-        if skip_if_exists:
-            for t in trials:
-                if {**t.system_attrs.get(FIXED_PARAMS, {}), **t.params} == dict(params):
-                    return
-        template = FrozenTrial(
-            number=-1,
-            state=TrialState.WAITING,
-            user_attrs={k: json_attr(k, v) for k, v in (user_attrs or {}).items()},
-            system_attrs={FIXED_PARAMS: dict(params)},
-        )
-        self._storage.create_trial(self._study_id, template=template)
+        self.add_waiting_trial(params, user_attrs=user_attrs, skip_if_exists=skip_if_exists,
+                               resume_from=resume_from)
 
     def enqueue_successor(
         self,

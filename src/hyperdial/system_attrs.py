@@ -12,8 +12,14 @@ Trials:
 - `PBT_SEGMENT`: a population-based-training segment's place in its member's lineage
   (member, generation, parent trial, the step it pauses at, exploit/explore done); see
   `hyperdial.schedulers.lineage`.
+- `RESUME_FROM`: the number of the trial whose latest checkpoint this trial starts from when it has none
+  of its own (a retry's predecessor, a promoted trial's paused self, a PBT member's donor); followed transitively.
+- `CHECKPOINTS` / `ARTIFACTS`: the files a trial saved in the study's artifact store, a list of
+  {step, path, size, sha256, time[, metric]} / {name, path, size, sha256, time} (docs/checkpoints.md).
 Studies:
 - `LIVENESS`: the heartbeat settings every worker of the study shares.
+- `ARTIFACT_STORE` / `KEEP_CHECKPOINTS`: where the study's checkpoints and artifacts live (a directory or
+  fsspec URL, when chosen at `create_study`) and which checkpoints a trial keeps.
 
 >>> import hyperdial as hd
 >>> study = hd.create_study()
@@ -33,3 +39,7 @@ PROPOSAL = "proposal"
 LIVENESS = "liveness"
 RESUME_FROM = "resume_from"
 PBT_SEGMENT = "pbt_segment"
+CHECKPOINTS = "checkpoints"
+ARTIFACTS = "artifacts"
+ARTIFACT_STORE = "artifact_store"
+KEEP_CHECKPOINTS = "keep_checkpoints"

@@ -6,6 +6,8 @@ import enum
 import json
 import logging
 import math
+import os
+import pathlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -14,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from hyperdial import _validation as rules
 from hyperdial.exceptions import InvalidParameterError, TrialFinishedError, invalid
 from hyperdial.space import Categorical, Distribution, Float, Int, ParamValue
-from hyperdial.system_attrs import FIXED_PARAMS, PROPOSAL
+from hyperdial.system_attrs import FIXED_PARAMS, PROPOSAL, RESUME_FROM
 
 if TYPE_CHECKING:
+    from hyperdial.checkpoints import Artifact, Checkpoint
     from hyperdial.history import History
     from hyperdial.study import Study
 
@@ -256,6 +259,7 @@ class Trial(_SuggestMixin):
         self._visible_through: int | None = None
         self._sampler: Any = None
         self._paused_at: int | None = None  # the step at which the pruner said PAUSE (cleared by CONTINUE/STOP)
+        self._checkpoint_step: int | None = None
 
     # -- read-only attributes ------------------------------------------------
     @property
@@ -410,6 +414,71 @@ class Trial(_SuggestMixin):
             raise invalid("constraint", "must hold at least one value", list(values))
         self.set_system_attr(CONSTRAINTS_KEY, out)
 
+    # -- checkpoints and artifacts (docs/checkpoints.md; the work is in _checkpointing.py) ----------
+    def save_checkpoint(self, path: str | os.PathLike[str], *, step: int | None = None,
+                        metric: float | None = None, keep_checkpoints: Any = None) -> Checkpoint:
+        """Copy a file or a directory's files into the study's artifact store as a checkpoint at `step`.
+
+        `step` defaults to the last step the trial reported. The write is atomic (a crash leaves no
+        checkpoint that loads) and recorded with its size and SHA-256. `metric` ranks checkpoints for
+        `KeepCheckpoints(best=...)` (default: the value reported at `step`); `keep_checkpoints`
+        overrides the study's policy for this save.
+
+        >>> import hyperdial as hd, pathlib, tempfile
+        >>> study = hd.create_study()
+        >>> trial = study.ask()
+        >>> ckpt = pathlib.Path(tempfile.mkdtemp()) / "model.txt"
+        >>> _ = ckpt.write_text("weights at epoch 4")
+        >>> trial.report(0.3, step=4)
+        >>> trial.save_checkpoint(ckpt).step
+        4
+        >>> (trial.load_checkpoint() / "model.txt").read_text(), trial.checkpoint_step
+        ('weights at epoch 4', 4)
+        """
+        from hyperdial._checkpointing import save_checkpoint
+
+        self._check_running()
+        return save_checkpoint(self, path, step, metric, keep_checkpoints)
+
+    def load_checkpoint(self, *, continue_curve: bool = True) -> pathlib.Path | None:
+        """The local directory holding the files of this trial's latest checkpoint, else those of the
+        trial it resumes from (`resume_from`: a retry's failed predecessor, followed transitively),
+        else None. Sets `checkpoint_step`: continue training at `checkpoint_step + 1`.
+
+        Each checkpoint's checksum is verified; a corrupt or missing one is skipped for the one
+        before it, with a warning. Read the directory, do not write into it. With
+        `continue_curve`, loading another trial's checkpoint copies that trial's intermediate
+        values up to the checkpoint's step into this trial, so the pruner sees one learning curve.
+        """
+        from hyperdial._checkpointing import load_checkpoint
+
+        self._check_running()
+        found = load_checkpoint(self, continue_curve)
+        if found is None:
+            self._checkpoint_step = None
+            return None
+        self._checkpoint_step = found[1]
+        return found[0]
+
+    @property
+    def checkpoint_step(self) -> int | None:
+        """The step of the checkpoint the last `load_checkpoint` returned (None: start from scratch)."""
+        return self._checkpoint_step
+
+    @property
+    def resume_from(self) -> int | None:
+        """The number of the trial whose checkpoints this one starts from when it has none of its own."""
+        source = self._system_attrs.get(RESUME_FROM)
+        return None if source is None else int(source)
+
+    def upload_artifact(self, path: str | os.PathLike[str], *, name: str | None = None) -> Artifact:
+        """Store any file (a plot, predictions) with the trial, as `name` (default: its file name);
+        a second upload with the same name replaces it. List and fetch with `study.artifacts`."""
+        from hyperdial._checkpointing import upload_artifact
+
+        self._check_running()
+        return upload_artifact(self, path, name)
+
     def set_system_attr(self, key: str, value: Any) -> None:
         """For samplers, pruners and executors: attach internal bookkeeping (JSON)."""
         value = json_attr(key, value)
@@ -463,6 +532,20 @@ class FixedTrial(_SuggestMixin):
 
     def set_user_attr(self, key: str, value: Any) -> None:
         self.user_attrs[key] = json_attr(key, value)
+
+    # Without a study there is no store: the objective runs from scratch and saves nothing.
+    checkpoint_step: int | None = None
+    resume_from: int | None = None
+
+    def save_checkpoint(self, path: Any, *, step: int | None = None, metric: float | None = None,
+                        keep_checkpoints: Any = None) -> None:
+        return None
+
+    def load_checkpoint(self, *, continue_curve: bool = True) -> None:
+        return None
+
+    def upload_artifact(self, path: Any, *, name: str | None = None) -> None:
+        return None
 
 
 def with_state(trial: FrozenTrial, **changes: Any) -> FrozenTrial:

@@ -318,10 +318,11 @@ class PBT:
         pending = [dict(p) for p in _queued_params(history)]
         for seg in awaiting(history):
             nxt = self.decide(history, seg, pending)
-            created = study.enqueue_successor(seg.trial, params=nxt.params, resume_from=nxt.parent,
-                                              system_attrs={PBT_SEGMENT: nxt.record()})
-            if created is not None:
-                pending.append(nxt.params)
+            # `enqueue_successor`'s trial plus the PBT record (SUCCESSOR_OF: racing processes'
+            # duplicates are ended by `ask`, as for any successor).
+            study.add_waiting_trial(nxt.params, resume_from=nxt.parent,
+                                    system_attrs={SUCCESSOR_OF: seg.number, PBT_SEGMENT: nxt.record()})
+            pending.append(nxt.params)
 
     # -- the decision ----------------------------------------------------------------
     def decide(self, history: History, paused: Segment, pending: Sequence[Mapping[str, Any]] = ()) -> NextSegment:
