@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hyperdial import _plugins
 from hyperdial._cache import TrialCache
 from hyperdial._checkpointing import StudyArtifacts, check_location
-from hyperdial._enqueue import check_enqueued
+from hyperdial._enqueue import check_against_history, check_enqueued
 from hyperdial._execution import ExecutionInterface
 from hyperdial._heartbeat import Heartbeat
 from hyperdial._validation import Int, as_number, check
