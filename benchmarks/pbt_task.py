@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 from functools import lru_cache
+
 import numpy as np
 
 HIDDEN = 64

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pbt_task as task  # noqa: E402
+import pbt_task as task
 
 METHODS = ("hd-pbt", "hd-pb2", "ray-pbt", "ray-pb2")
 

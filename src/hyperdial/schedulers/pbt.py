@@ -21,6 +21,7 @@ first too).
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -293,6 +294,16 @@ class PBT:
             sampler = Random(seed=self.seed)
         self.sampler = sampler
         self.pruner = PauseEvery(self.interval)
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:  # shipped to process, Dask and Ray workers
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(population={self.population}, interval={self.interval}, "
@@ -302,7 +313,7 @@ class PBT:
     def next_trial(self, history: History) -> NextTrial:
         """START while members are missing or a segment is queued; DONE once every member finished."""
         chains = members(history)
-        if len(chains) < self.population or any(t.state == TrialState.WAITING for t in history.trials):
+        if len(chains) < self.population or _queued(history):
             return NextTrial.START
         if all(_ended(chain[-1]) for chain in chains.values()):
             return NextTrial.DONE
@@ -312,9 +323,13 @@ class PBT:
         """Queue the next segment of every paused member (once all members have started)."""
         if trial.state not in (TrialState.PRUNED, TrialState.COMPLETE):
             return
-        history = study.history()
-        if len(members(history)) < self.population:
-            return  # members still to start come first; paused ones are continued later
+        with self._lock:  # threads of one process: one decision per paused segment
+            history = study.history()
+            if len(members(history)) < self.population:
+                return  # members still to start come first; paused ones are continued later
+            self._continue_paused(study, history)
+
+    def _continue_paused(self, study: Study, history: History) -> None:
         pending = [dict(p) for p in _queued_params(history)]
         for seg in awaiting(history):
             nxt = self.decide(history, seg, pending)
@@ -347,6 +362,19 @@ def _ended(seg: Segment) -> bool:
     t = seg.trial
     return t.state == TrialState.COMPLETE or t.state == TrialState.FAIL or (
         t.state == TrialState.PRUNED and PAUSED not in t.system_attrs)
+
+
+def _queued(history: History) -> bool:
+    """Whether a WAITING trial will run: successors queued twice by racing processes are ended by
+    `ask` (the lowest-numbered runs), so they do not count."""
+    first: dict[Any, int] = {}
+    for t in sorted(history.trials, key=lambda t: t.number):
+        of = t.system_attrs.get(SUCCESSOR_OF)
+        if of is not None:
+            first.setdefault(of, t.number)
+        if t.state == TrialState.WAITING and (of is None or first[of] == t.number):
+            return True
+    return False
 
 
 def _queued_params(history: History) -> list[dict[str, Any]]:

@@ -82,12 +82,13 @@ class Replay:
         if not items or items[0][0] is not None:
             raise invalid("schedule", "must be a non-empty list of (after_step, params), the first after None",
                           schedule)
-        afters = [a for a, _ in items[1:]]
-        if any(not isinstance(a, int) for a in afters) or afters != sorted(set(afters)):
-            raise invalid("schedule", "must have increasing integer steps after the first entry", afters)
+        raw = [a for a, _ in items[1:]]
+        afters = [a for a in raw if isinstance(a, int) and not isinstance(a, bool)]
+        if len(afters) != len(raw) or afters != sorted(set(afters)):
+            raise invalid("schedule", "must have increasing integer steps after the first entry", raw)
         self.schedule: list[tuple[int | None, dict[str, Any]]] = [(a, dict(p)) for a, p in items]
         self.sampler = _ScheduledParams(self.schedule[0][1])
-        self.pruner = _PauseAt([int(a) for a in afters])  # type: ignore[arg-type]
+        self.pruner = _PauseAt(afters)
 
     @classmethod
     def best(cls, study: Study) -> Replay:
