@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -77,6 +78,13 @@ def test_pbt_exploits_and_explores_with_a_recorded_lineage(tmp_path: Path, capsy
     assert f"exploit member {first.donor} (trial {first.parent})" in out
     assert "best: member" in out and "its schedule:" in out
     assert cli(["--storage", storage, "lineage", "pbt", "--member", "9"]) == 1
+    capsys.readouterr()
+    assert cli(["--storage", storage, "lineage", "pbt", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    best = best_member_segment(history)
+    assert best is not None and data["best"]["trial"] == best.number
+    assert [(e["after_step"], e["params"]) for e in data["best"]["schedule"]] == schedule(history, best.number)
+    assert sum(len(m["segments"]) for m in data["members"]) == len(segs)
 
 
 def test_replay_of_the_best_member_reproduces_its_schedule_and_curve(tmp_path: Path) -> None:
