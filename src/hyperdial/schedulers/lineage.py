@@ -10,7 +10,8 @@ a checkpoint. The chain is in the core's own links:
 - `RESUME_FROM`: the trial whose checkpoint the segment resumes from (its `parent`): the
   member's previous segment, or a better member's segment (exploit);
 - `RETRY_OF`: a rerun of a segment lost with its worker is the same segment, again;
-- `DUPLICATE_OF`: a successor queued twice by racing processes, never run: not a segment.
+- `DUPLICATE_OF`: a successor queued twice by racing processes, never run: not a segment (nor is
+  one not yet marked: any successor of a trial after its lowest-numbered one).
 
 `PBT_SEGMENT` adds what the scheduler did: `action` ("start", "continue", "exploit"),
 `donor` (the member copied), `explored` ({name: {"from", "to", "how"}}, how being "x1.2",
@@ -102,10 +103,15 @@ def resolve(history: History) -> dict[int, Segment]:
     """
     out: dict[int, Segment] = {}
     roots = 0
+    followed: set[int] = set()
     for t in sorted(history.trials, key=lambda t: t.number):
         attrs = t.system_attrs
         if DUPLICATE_OF in attrs:
             continue
+        if SUCCESSOR_OF in attrs:
+            if attrs[SUCCESSOR_OF] in followed:
+                continue  # queued twice by racing processes: `ask` will end it unrun
+            followed.add(attrs[SUCCESSOR_OF])
         rerun_of = attrs.get(RETRY_OF)
         if rerun_of is not None and rerun_of in out:
             out[t.number] = replace(out[rerun_of], trial=t)

@@ -160,7 +160,7 @@ class PB2(PBT):
     >>> import hyperdial as hd
     >>> study = hd.create_study(direction="maximize", scheduler=hd.schedulers.PB2(population=4, interval=5))
     >>> study.pruner
-    PauseEvery(interval=5)
+    PauseEvery(interval=5, population=4)
     """
 
     def explore(

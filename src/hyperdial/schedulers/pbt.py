@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,9 @@ from hyperdial.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
     from hyperdial.study import Study
+
+
+STALE_DECISION_S = 30.0  # a paused segment nobody continued for this long is continued by any process
 
 
 @dataclass(frozen=True)
@@ -214,12 +218,22 @@ def pause_step(history: History, trial: FrozenTrial, interval: int) -> int | Non
 
 
 class PauseEvery:
-    """PBT's pruner: PAUSE a trial at the end of its segment (see `pause_step`), else CONTINUE."""
+    """PBT's pruner: PAUSE a trial at the end of its segment (see `pause_step`), else CONTINUE.
 
-    def __init__(self, interval: int) -> None:
+    With `population`, a member beyond it is STOPPED at its first report: processes that race
+    can queue a successor twice, and `ask`, ending the duplicate, may start a new configuration
+    in its place; it must not grow the population.
+    """
+
+    def __init__(self, interval: int, population: int | None = None) -> None:
         self.interval = interval
+        self.population = population
 
     def decision(self, history: History, trial: FrozenTrial) -> Decision:
+        if self.population is not None:
+            seg = resolve(history).get(trial.number)
+            if seg is not None and seg.member >= self.population:
+                return Decision.STOP
         last = trial.last_step
         until = None if last is None else pause_step(history, trial, self.interval)
         return Decision.PAUSE if until is not None and last is not None and last >= until else Decision.CONTINUE
@@ -228,7 +242,7 @@ class PauseEvery:
         return self.decision(history, trial) != Decision.CONTINUE
 
     def __repr__(self) -> str:
-        return f"PauseEvery(interval={self.interval})"
+        return f"PauseEvery(interval={self.interval}, population={self.population})"
 
 
 def awaiting(history: History) -> list[Segment]:
@@ -262,7 +276,7 @@ class PBT:
     >>> pbt = hd.schedulers.PBT(population=4, interval=5, seed=0)
     >>> study = hd.create_study(direction="maximize", scheduler=pbt)
     >>> study.pruner
-    PauseEvery(interval=5)
+    PauseEvery(interval=5, population=4)
     """
 
     def __init__(
@@ -293,7 +307,7 @@ class PBT:
 
             sampler = Random(seed=self.seed)
         self.sampler = sampler
-        self.pruner = PauseEvery(self.interval)
+        self.pruner = PauseEvery(self.interval, self.population)
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:  # shipped to process, Dask and Ray workers
@@ -327,11 +341,20 @@ class PBT:
             history = study.history()
             if len(members(history)) < self.population:
                 return  # members still to start come first; paused ones are continued later
-            self._continue_paused(study, history)
+            self._continue_paused(study, history, trial.number)
 
-    def _continue_paused(self, study: Study, history: History) -> None:
+    def _continue_paused(self, study: Study, history: History, finished: int) -> None:
         pending = [dict(p) for p in _queued_params(history)]
+        now = time.time()
         for seg in awaiting(history):
+            # The process that recorded a paused segment continues it. Others take only first
+            # segments (paused while the population was still starting: nobody continued them)
+            # and segments left waiting (their process died before queueing): processes racing
+            # on the same segment would queue it twice.
+            done = seg.trial.datetime_complete
+            stale = done is not None and now - done.timestamp() > STALE_DECISION_S
+            if seg.number != finished and seg.generation > 0 and not stale:
+                continue
             nxt = self.decide(history, seg, pending)
             # `enqueue_successor`'s trial plus the PBT record (SUCCESSOR_OF: racing processes'
             # duplicates are ended by `ask`, as for any successor).
