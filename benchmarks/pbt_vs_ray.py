@@ -68,6 +68,7 @@ def hd_objective(trial: Any) -> float:
     state = task.init_state() if loaded is None else loaded[0]
     task.data()  # loaded once per process, before the clock (as in the Ray trainable)
     compute = 0.0
+    epochs = 0
     loss = math.inf
     try:
         for epoch in range(int(state["epoch"]) + 1, task.EPOCHS + 1):
@@ -75,13 +76,14 @@ def hd_objective(trial: Any) -> float:
             task.train_epoch(state, lr, momentum)
             loss, _ = task.evaluate(state)
             compute += time.perf_counter() - t0
+            epochs += 1
             trial.report(loss, step=epoch)
             if epoch < task.EPOCHS and trial.should_prune():
                 save_state(trial, state, step=epoch)
                 raise hd.TrialPruned()
     finally:
         trial.set_user_attr("compute_s", compute)
-        trial.set_user_attr("pid", os.getpid())
+        trial.set_user_attr("epochs", epochs)
     return loss
 
 
@@ -103,6 +105,7 @@ def run_hyperdial(method: str, seed: int, args: argparse.Namespace, tmp: str, po
     segments = sum(1 for t in trials if t.state in (hd.TrialState.COMPLETE, hd.TrialState.PRUNED))
     return {"final": min(finals) if finals else None, "wall_s": wall, "members_done": len(finals),
             "compute_s": sum(float(t.user_attrs.get("compute_s", 0.0)) for t in trials),
+            "epochs": sum(int(t.user_attrs.get("epochs", 0)) for t in trials),
             "checkpoints": sum(1 for t in trials if t.state == hd.TrialState.PRUNED), "segments": segments}
 
 
@@ -124,8 +127,13 @@ def tune_trainable(config: dict[str, Any]) -> None:
         loss, _ = task.evaluate(state)
         compute = time.perf_counter() - t0
         epoch = int(state["epoch"])
-        metrics = {"val_loss": loss, "epoch": epoch, "compute_s": compute}
-        if epoch % interval == 0 and epoch < task.EPOCHS:
+        checkpoint = epoch % interval == 0 and epoch < task.EPOCHS
+        # Each epoch's compute goes to a log of the run (Ray's stored results can miss rows of
+        # trials that PBT restarted, which would undercount Ray's compute).
+        with open(config["_log"], "a") as log:
+            log.write(f"{compute} {int(checkpoint)} {epoch} {loss}\n")
+        metrics = {"val_loss": loss, "epoch": epoch}
+        if checkpoint:
             with tempfile.TemporaryDirectory() as d:
                 np.savez(os.path.join(d, "state.npz"), **state)
                 tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(d))
@@ -138,6 +146,8 @@ def run_ray(method: str, seed: int, args: argparse.Namespace, tmp: str, populati
 
     random.seed(seed)
     np.random.seed(seed)
+    for name in ("ray", "ray.tune", "ray.train"):  # Tune's per-result warnings would flood the output
+        logging.getLogger(name).setLevel(logging.ERROR)
     population = population or args.population
     if method == "ray-pbt":
         from ray.tune.schedulers import PopulationBasedTraining
@@ -151,7 +161,9 @@ def run_ray(method: str, seed: int, args: argparse.Namespace, tmp: str, populati
 
         scheduler = PB2(time_attr="epoch", perturbation_interval=args.interval, quantile_fraction=0.25,
                         hyperparam_bounds={"lr": [1e-3, 1.0], "momentum": [0.0, 0.99]})
-    space = {"lr": tune.loguniform(1e-3, 1.0), "momentum": tune.uniform(0.0, 0.99), "_interval": args.interval}
+    log = os.path.join(tmp, f"{method}-{seed}-{time.time_ns()}.log")
+    space = {"lr": tune.loguniform(1e-3, 1.0), "momentum": tune.uniform(0.0, 0.99), "_interval": args.interval,
+             "_log": log}
     tuner = tune.Tuner(
         tune.with_resources(tune_trainable, {"cpu": 1}),
         param_space=space,
@@ -166,18 +178,11 @@ def run_ray(method: str, seed: int, args: argparse.Namespace, tmp: str, populati
         warnings.simplefilter("ignore")
         grid = tuner.fit()
     wall = time.perf_counter() - t0
-    finals, compute, checkpoints = [], 0.0, 0
-    for result in grid:
-        df = result.metrics_dataframe
-        if df is None or not len(df):
-            continue
-        compute += float(df["compute_s"].sum())
-        checkpoints += int(((df["epoch"] % args.interval == 0) & (df["epoch"] < task.EPOCHS)).sum())
-        last = df.iloc[-1]
-        if int(last["epoch"]) >= task.EPOCHS:
-            finals.append(float(last["val_loss"]))
+    rows = [line.split() for line in Path(log).read_text().splitlines()]
+    finals = [float(r[3]) for r in rows if int(r[2]) == task.EPOCHS]
     return {"final": min(finals) if finals else None, "wall_s": wall, "members_done": len(finals),
-            "compute_s": compute, "checkpoints": checkpoints, "errors": grid.num_errors}
+            "compute_s": sum(float(r[0]) for r in rows), "checkpoints": sum(int(r[1]) for r in rows),
+            "epochs": len(rows), "errors": grid.num_errors}
 
 
 # -- the comparison -------------------------------------------------------------------------
