@@ -23,7 +23,14 @@ from hyperdial.history import History, StudyDirection
 from hyperdial.pruners.base import Decision
 from hyperdial.space import Distribution, parse_space
 from hyperdial.storage.base import Storage
-from hyperdial.system_attrs import DUPLICATE_OF, FAIL_REASON, FIXED_PARAMS, PAUSED, STOP_REQUEST, SUCCESSOR_OF
+from hyperdial.system_attrs import (
+    DUPLICATE_OF,
+    FAIL_REASON,
+    FIXED_PARAMS,
+    PAUSED,
+    STOP_REQUEST,
+    SUCCESSOR_OF,
+)
 from hyperdial.transform import decode
 from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, json_attr
 

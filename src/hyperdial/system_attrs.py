@@ -10,6 +10,9 @@ Trials:
 - `RETRY_OF` / `RETRY_COUNT`: a rerun's original trial number, and how many reruns led to it.
 - `PROPOSAL`: the joint sample made at `ask`, so samplers in other processes see where a
   running trial is headed (constant liar) before its objective asks for the values.
+- `PBT_SEGMENT`: a population-based-training segment's place in its member's lineage
+  (member, generation, parent trial, the step it pauses at, exploit/explore done); see
+  `hyperdial.schedulers.lineage`.
 - `RESUME_FROM`: the number of the trial whose latest checkpoint this trial starts from when it has none
   of its own (a retry's predecessor, a promoted trial's paused self, a PBT member's donor); followed transitively.
 - `CHECKPOINTS` / `ARTIFACTS`: the files a trial saved in the study's artifact store, a list of
@@ -39,6 +42,7 @@ RETRY_COUNT = "retry_count"
 PROPOSAL = "proposal"
 LIVENESS = "liveness"
 RESUME_FROM = "resume_from"
+PBT_SEGMENT = "pbt_segment"
 CHECKPOINTS = "checkpoints"
 ARTIFACTS = "artifacts"
 ARTIFACT_STORE = "artifact_store"
