@@ -10,7 +10,7 @@ Importing this package stays light: no scipy, SQLAlchemy, pandas or plotting
 library is imported until a feature needs it.
 """
 
-from hyperdial import checkpoints, dashboard, executors, importance, presets, pruners, samplers, stopping
+from hyperdial import checkpoints, dashboard, executors, importance, presets, pruners, samplers, schedulers, stopping
 from hyperdial._api import create_study, delete_study, get_all_studies, load_study, open_study, set_verbosity
 from hyperdial.checkpoints import KeepCheckpoints
 from hyperdial.exceptions import (
@@ -61,6 +61,7 @@ __all__ = [
     "pruners",
     "report",
     "samplers",
+    "schedulers",
     "set_verbosity",
     "stopping",
 ]

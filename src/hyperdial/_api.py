@@ -41,6 +41,26 @@ def _default_pruner(n_objectives: int) -> Any:
     return ASHA(min_early_stopping_rate=1)
 
 
+def _from_scheduler(scheduler: Any, sampler: Any, pruner: Any) -> tuple[Any, Any]:
+    """The sampler and pruner a scheduler brings (its `sampler` / `pruner` attributes, when not None).
+
+    Its pruner is what pauses trials at the points the scheduler acts on, so another one is refused;
+    a sampler given here wins over the scheduler's.
+    """
+    if scheduler is None:
+        return sampler, pruner
+    own_pruner = getattr(scheduler, "pruner", None)
+    if own_pruner is not None:
+        if pruner is not None:
+            raise invalid("pruner", f"cannot be given with a scheduler that brings its own ({own_pruner!r})", pruner)
+        pruner = own_pruner
+    own_sampler = getattr(scheduler, "sampler", None)
+    if sampler is None and own_sampler is not None:
+        sampler = own_sampler
+    check_plugins(sampler, pruner)
+    return sampler, pruner
+
+
 _LIVENESS = LIVENESS  # study system attr: the heartbeat settings every worker should share
 
 
@@ -99,6 +119,7 @@ def create_study(
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,
     max_retries: int | None = None,
+    scheduler: Any = None,
     artifacts: str | os.PathLike[str] | None = None,
     keep_checkpoints: int | KeepCheckpoints | None = None,
 ) -> Study:
@@ -115,6 +136,11 @@ def create_study(
     `heartbeat_interval=0` turns it off. Settings given here are stored with the study,
     so `load_study` in other processes picks them up.
 
+    `scheduler`: training-aware scheduling (`hd.schedulers`: successive halving and
+    Hyperband that pause and promote trials, ASHA with promotion, PBT). It brings its
+    own pruner (so `pruner=` must not be given too) and may bring a sampler; its
+    `on_trial_finished(study, trial)` runs in the process that records each trial. It
+    is not stored: pass it to `load_study` in every process that runs trials.
     Checkpoints and artifacts (docs/checkpoints.md) go to `artifacts`, a directory or an
     fsspec URL (stored with the study); by default `X.db.artifacts/` beside an SQLite file
     `X.db`, a temporary directory removed at exit in memory, and with PostgreSQL it must be
@@ -130,7 +156,8 @@ def create_study(
         raise invalid("study_name", "must be a non-empty string", study_name)
     if sampler is not None and seed is not None:
         raise invalid("seed", "seeds the default sampler; pass seed= to your sampler instead", seed)
-    check_plugins(sampler, pruner)
+    check_plugins(sampler, pruner, scheduler)
+    sampler, pruner = _from_scheduler(scheduler, sampler, pruner)
     location = check_location(artifacts)
     keep = KeepCheckpoints.parse(keep_checkpoints)
     store = get_storage(storage)
@@ -168,6 +195,7 @@ def create_study(
         directions=dirs,
         sampler=sampler if sampler is not None else _default_sampler(seed),
         pruner=pruner if pruner is not None else _default_pruner(len(dirs)),
+        scheduler=scheduler,
         artifacts=location,
         keep_checkpoints=keep,
         **live,
@@ -184,17 +212,19 @@ def load_study(
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,
     max_retries: int | None = None,
+    scheduler: Any = None,
     artifacts: str | os.PathLike[str] | None = None,
 ) -> Study:
     """Open an existing study; with one study in the storage, `study_name` may be omitted.
 
     Heartbeat settings not given here are those stored by `create_study`, and so is the artifact
     store (`artifacts=` here overrides it for this process, e.g. where a shared disk is mounted
-    elsewhere).
+    elsewhere). A `scheduler` is not stored: give it in every process (see `create_study`).
     """
     study = open_study(
         study_name=study_name, storage=storage, sampler=sampler, pruner=pruner, seed=seed,
         heartbeat_interval=heartbeat_interval, grace_period=grace_period, max_retries=max_retries,
+        scheduler=scheduler,
         artifacts=artifacts,
     )
     _install_default_log_handler()
@@ -211,6 +241,7 @@ def open_study(
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,
     max_retries: int | None = None,
+    scheduler: Any = None,
     artifacts: str | os.PathLike[str] | None = None,
 ) -> Study:
     """`load_study` without touching this process's logging: what workers, agents and
@@ -222,7 +253,8 @@ def open_study(
             raise invalid("study_name", f"is needed: the storage holds {len(names)} studies", study_name)
         study_name = names[0]
     info = store.get_study(study_name)
-    check_plugins(sampler, pruner)
+    check_plugins(sampler, pruner, scheduler)
+    sampler, pruner = _from_scheduler(scheduler, sampler, pruner)
     live = _liveness(heartbeat_interval, grace_period, max_retries, info.system_attrs.get(_LIVENESS), _shared(store))
     return Study(
         study_name=info.name,
@@ -231,6 +263,7 @@ def open_study(
         directions=parse_directions(None, list(info.directions)),
         sampler=sampler if sampler is not None else _default_sampler(seed),
         pruner=pruner if pruner is not None else _default_pruner(len(info.directions)),
+        scheduler=scheduler,
         artifacts=check_location(artifacts) or info.system_attrs.get(ARTIFACT_STORE),
         keep_checkpoints=info.system_attrs.get(KEEP_CHECKPOINTS),
         **live,

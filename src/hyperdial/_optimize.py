@@ -17,7 +17,7 @@ from hyperdial._progress import Progress as _Progress
 from hyperdial._validation import Bool, Int, IsCallable, OneOf, Real, check
 from hyperdial.exceptions import Terminated, TrialFinishedError, TrialPruned, invalid
 from hyperdial.space import parse_space
-from hyperdial.system_attrs import FAIL_REASON, RETRY_OF, STOP_REQUEST
+from hyperdial.system_attrs import FAIL_REASON, RETRY_OF, SKIPPED, STOP_REQUEST
 from hyperdial.trial import FrozenTrial, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -114,6 +114,11 @@ def execute_trial(
     the rerun may already be running elsewhere with the same parameters, and a study whose
     trials change after they finish could not be trusted by samplers or by other readers.
     """
+    if not _plugins.admits(study.scheduler, study.history, trial.freeze()):
+        # Past the scheduler's budget (another process started the last configuration at the same
+        # moment): ended before the objective runs, and never counted as a configuration.
+        trial.set_system_attr(SKIPPED, "not admitted by the scheduler (its budget was reached)")
+        return study.tell(trial, state=TrialState.PRUNED)
     try:
         return _run_objective(study, trial, lambda: _call(func, trial, declarative, with_trial), catch)
     except TrialFinishedError:
@@ -176,7 +181,11 @@ STOP_LOOK_EVERY = 1.0
 class _Budget:
     """When to start no new trial: `stop()` (here, or `stop(everywhere=True)` anywhere after this
     run began), `n_trials` (this call's or the study's), `timeout`, or a sampler with nothing left
-    to propose. `claim()` is thread-safe."""
+    to propose. `claim()` is thread-safe.
+
+    A scheduler may also say, before a claim, to wait (`next_trial()` is WAIT: a synchronous
+    rung waits for its last trials, here or in other processes) or that it is done; `idle()`
+    waits a moment while nothing runs here."""
 
     def __init__(self, study: Study, n_trials: int | None, scope: str, timeout: float | None) -> None:
         self.study = study
@@ -188,6 +197,7 @@ class _Budget:
         self._began = _clock.now()
         self._last_look = -math.inf
         self._stopped = False  # sticky: a stop request seen once holds for the rest of the run
+        self._idle_delay = 0.02
 
     def claim(self) -> bool:
         with self._lock:
@@ -209,6 +219,29 @@ class _Budget:
             _logger.info("stop requested through the storage; starting no new trial")
             self._stopped = True
         return self._stopped
+
+    def next_trial(self) -> _plugins.NextTrial:
+        """The scheduler's word (START without one). DONE also when the budget is spent: waiting
+        for a rung would be pointless then."""
+        if self.study.scheduler is None:
+            return _plugins.NextTrial.START
+        answer = _plugins.next_trial(self.study.scheduler, self.study.history)
+        if answer == _plugins.NextTrial.WAIT and (self.study.stop_requested or self._spent() or self._stopped_elsewhere()):
+            return _plugins.NextTrial.DONE
+        if answer != _plugins.NextTrial.WAIT:
+            self._idle_delay = 0.02
+        return answer
+
+    def idle(self) -> bool:
+        """Nothing runs here and the scheduler says WAIT: let a moment pass (reaping dead workers'
+        trials, which would block the wait forever). False when the run should end instead."""
+        if self.study.stop_requested or self._stopped_elsewhere() or (
+                self.deadline is not None and time.monotonic() >= self.deadline):
+            return False
+        self.study.reap_stale_trials()
+        time.sleep(self._idle_delay)
+        self._idle_delay = min(2 * self._idle_delay, 0.5)
+        return True
 
     def _spent(self) -> bool:
         if self.deadline is not None and time.monotonic() >= self.deadline:
@@ -277,13 +310,20 @@ def run_optimize(
     restore = _handle_sigterm()
     try:
         if executor is None and (n_jobs is None or n_jobs == 1):  # one trial at a time, in this thread
-            while budget.claim():
+            while True:
+                answer = budget.next_trial()
+                if answer == _plugins.NextTrial.WAIT:
+                    if budget.idle():
+                        continue
+                    break
+                if answer == _plugins.NextTrial.DONE or not budget.claim():
+                    break
                 finished(run_trial(study, func, catch, space, with_trial, 1 if deterministic else None))
         else:
             from hyperdial.executors.driver import run_on_executor
 
             run_on_executor(study, executor, n_jobs, gpus_per_trial, func, catch, space, with_trial, budget.claim,
-                            finished, deterministic=deterministic)
+                            finished, deterministic=deterministic, next_trial=budget.next_trial, idle=budget.idle)
     finally:
         restore()
         progress.close()

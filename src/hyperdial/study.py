@@ -20,9 +20,19 @@ from hyperdial._validation import Int, as_number, check
 from hyperdial.checkpoints import KeepCheckpoints
 from hyperdial.exceptions import HyperdialError, InvalidParameterError, invalid
 from hyperdial.history import History, StudyDirection
+from hyperdial.pruners.base import Decision
 from hyperdial.space import Distribution, parse_space
 from hyperdial.storage.base import Storage
-from hyperdial.system_attrs import FAIL_REASON, SAMPLER_CHOICE, STOP_REQUEST, WORKER
+from hyperdial.system_attrs import (
+    DUPLICATE_OF,
+    FAIL_REASON,
+    FIXED_PARAMS,
+    PAUSED,
+    SAMPLER_CHOICE,
+    STOP_REQUEST,
+    SUCCESSOR_OF,
+    WORKER,
+)
 from hyperdial.transform import decode
 from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, json_attr
 
@@ -37,12 +47,15 @@ class NoCompletedTrials(HyperdialError, ValueError):
     """`best_*` was asked before any trial completed."""
 
 
-def check_plugins(sampler: object, pruner: object) -> None:
-    """Fail early on objects that do not follow the sampler / pruner protocols.
+def check_plugins(sampler: object, pruner: object, scheduler: object = None) -> None:
+    """Fail early on objects that do not follow the sampler / pruner / scheduler protocols.
 
     A class (`sampler=hd.samplers.TPE`) has the methods too, unbound: refused with a hint.
     """
-    for param, plugin in (("sampler", sampler), ("pruner", pruner)):
+    if scheduler is not None and not isinstance(scheduler, type) and not callable(
+            getattr(scheduler, "on_trial_finished", None)):
+        raise invalid("scheduler", "must have an on_trial_finished(study, trial) method", scheduler)
+    for param, plugin in (("sampler", sampler), ("pruner", pruner), ("scheduler", scheduler)):
         if isinstance(plugin, type):
             raise invalid(param, f"must be an instance, not a class; pass an instance: {plugin.__name__}()", plugin)
     if sampler is not None and not callable(getattr(sampler, "sample", None)):
@@ -75,6 +88,7 @@ class Study(ExecutionInterface):
         heartbeat_interval: float | None = None,
         grace_period: float | None = None,
         max_retries: int = 0,
+        scheduler: Any = None,
         artifacts: str | None = None,
         keep_checkpoints: Any = None,
     ) -> None:
@@ -84,6 +98,9 @@ class Study(ExecutionInterface):
         self.directions = tuple(directions)
         self.sampler = sampler
         self.pruner = pruner
+        # Acts when a trial ends, in the process that records it (`tell`): promotes paused trials,
+        # PBT's exploit/explore (schedulers/base.py). Not stored: every process is given its own.
+        self.scheduler = scheduler
         self._cache = TrialCache(storage, study_id)
         self._stop = threading.Event()
         self._best_lock = threading.Lock()
@@ -199,7 +216,16 @@ class Study(ExecutionInterface):
         dists = parse_space(space) if space is not None else None
         self.reap_stale_trials()
         # The worker is stored in the same write that claims the trial (no extra round trip).
-        trial = Trial(self, self._storage.create_trial(self._study_id, system_attrs={WORKER: worker_name()}))
+        frozen = self._storage.create_trial(self._study_id, system_attrs={WORKER: worker_name()})
+        while (winner := self._twin_of(frozen)) is not None:
+            # A successor queued twice (two processes promoted the same paused trial at once): the
+            # lowest-numbered one runs, and this one ends before its objective starts.
+            self._storage.set_trial_attr(frozen.trial_id, DUPLICATE_OF, winner, system=True)
+            self._storage.finish_trial(frozen.trial_id, TrialState.PRUNED, None)
+            _logger.debug("Trial %d is a duplicate of trial %d (both continue trial %d); not run",
+                          frozen.number, winner, frozen.system_attrs[SUCCESSOR_OF])
+            frozen = self._storage.create_trial(self._study_id, system_attrs={WORKER: worker_name()})
+        trial = Trial(self, frozen)
         if self._heartbeat is not None:
             self._heartbeat.add(trial.trial_id)
         if lag is not None:
@@ -236,6 +262,16 @@ class Study(ExecutionInterface):
                     trial._params[n] = v
                     trial._distributions[n] = dists[n]
         return trial
+
+    def _twin_of(self, frozen: FrozenTrial) -> int | None:
+        """For a claimed successor: the lowest-numbered other trial continuing the same paused trial,
+        if it comes before this one (numbers are handed out atomically, so every process agrees)."""
+        of = frozen.system_attrs.get(SUCCESSOR_OF)
+        if of is None:
+            return None
+        twins = [t.number for t in self.history().trials
+                 if t.system_attrs.get(SUCCESSOR_OF) == of and t.number < frozen.number]
+        return min(twins) if twins else None
 
     def propose(self, trial: Trial, name: str, dist: Distribution) -> Any:
         """The value of a parameter new to `trial`: enqueued, from the joint sample, or freshly
@@ -279,7 +315,11 @@ class Study(ExecutionInterface):
             history = self._settled_view(trial._visible_through, wait=False)
         else:
             history = self.history()
-        return bool(self.pruner.should_prune(history, trial.freeze()))
+        frozen = trial.freeze()
+        decision = _plugins.decision(self.pruner, history, frozen)
+        # Remembered until the trial ends: PRUNED then means paused, recorded in system_attrs[PAUSED].
+        trial._paused_at = frozen.last_step if decision == Decision.PAUSE else None
+        return decision != Decision.CONTINUE
 
     def _trial_for(self, trial: Trial | int) -> Trial:
         if isinstance(trial, Trial):
@@ -326,6 +366,8 @@ class Study(ExecutionInterface):
                     final = (v,)
         if state == TrialState.FAIL and reason:
             live.set_system_attr(FAIL_REASON, reason)
+        if state == TrialState.PRUNED and live._paused_at is not None:
+            live.set_system_attr(PAUSED, live._paused_at)
         if self._heartbeat is not None:
             self._heartbeat.remove(live.trial_id)
         completed = self._storage.finish_trial(live.trial_id, state, final)
@@ -345,6 +387,7 @@ class Study(ExecutionInterface):
         )
         self._log_finished(frozen, reason)
         _plugins.after_trial(self.sampler_for(live), self._lazy_history(), frozen)
+        _plugins.on_trial_finished(self.scheduler, self, frozen)
         return frozen
 
     def _check_values(self, values: Any) -> tuple[tuple[float, ...] | None, str | None]:
@@ -415,6 +458,49 @@ class Study(ExecutionInterface):
         """
         self.add_waiting_trial(params, user_attrs=user_attrs, skip_if_exists=skip_if_exists,
                                resume_from=resume_from)
+
+    def enqueue_successor(
+        self,
+        trial: FrozenTrial | int,
+        *,
+        params: Mapping[str, Any] | None = None,
+        resume_from: FrozenTrial | int | None = None,
+        user_attrs: Mapping[str, Any] | None = None,
+    ) -> FrozenTrial | None:
+        """Queue the trial that continues a finished (typically paused) one: what schedulers call to
+        promote a paused trial, or to start a PBT member's next interval.
+
+        The new WAITING trial takes `trial`'s parameters (or `params`) and resumes from `trial`'s
+        checkpoint (or `resume_from`'s: `system_attrs[RESUME_FROM]`, read by `load_checkpoint`); it
+        is linked to `trial` by `system_attrs[SUCCESSOR_OF]`. A finished trial never changes: the
+        paused one stays PRUNED. Returns the queued trial, or None when `trial` already has a
+        successor. Processes that race to queue one both may; `ask` then runs the lowest-numbered
+        and ends the others before their objective starts (`system_attrs[DUPLICATE_OF]`).
+
+        >>> import hyperdial as hd
+        >>> study = hd.create_study()
+        >>> t = study.ask(); x = t.suggest_float("x", 0, 1); t.report(x, step=3)
+        >>> paused = study.tell(t, state=hd.TrialState.PRUNED)
+        >>> study.enqueue_successor(paused).system_attrs["successor_of"]
+        0
+        >>> study.enqueue_successor(paused) is None
+        True
+        """
+        trials = self.history().trials
+        number = trial.number if isinstance(trial, FrozenTrial) else check(
+            "trial", trial, Int(low=0), rule="must be a FrozenTrial or a trial number")
+        previous = next((t for t in trials if t.number == number), None)
+        if previous is None:
+            raise invalid("trial", "is not a trial number of this study", number)
+        if not previous.state.is_finished():
+            raise invalid("trial", "must be finished (a paused trial is PRUNED)",
+                          f"trial {number} is {previous.state.name}")
+        if any(t.system_attrs.get(SUCCESSOR_OF) == number for t in trials):
+            return None
+        if params is None:
+            params = {**previous.system_attrs.get(FIXED_PARAMS, {}), **previous.params}
+        return self.add_waiting_trial(params, user_attrs=user_attrs, system_attrs={SUCCESSOR_OF: number},
+                                      resume_from=number if resume_from is None else resume_from)
 
     def add_trial(self, trial: FrozenTrial) -> None:
         """Import a finished trial (for example from an earlier run or another tool)."""

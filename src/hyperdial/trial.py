@@ -258,6 +258,7 @@ class Trial(_SuggestMixin):
         # up to here, all finished, and its new parameters come from its own fork of the sampler.
         self._visible_through: int | None = None
         self._sampler: Any = None
+        self._paused_at: int | None = None  # the step at which the pruner said PAUSE (cleared by CONTINUE/STOP)
         self._checkpoint_step: int | None = None
 
     # -- read-only attributes ------------------------------------------------

@@ -43,6 +43,7 @@ The storage is --storage URL if given, else ${ENV_STORAGE}, else {DEFAULT_STORAG
   hyperdial importance demo --method fanova
   hyperdial plot history demo --out history.html
   hyperdial dashboard --port 8080
+  hyperdial lineage pbt-study
   hyperdial --storage postgresql+psycopg://user@host/db delete old-study --yes
   hyperdial worker demo --objective train:objective --n-trials 100 --n-trials-scope study
   hyperdial sweep sweep.yaml --count 20
@@ -145,6 +146,18 @@ def _dashboard_arguments(p: argparse.ArgumentParser) -> None:
     add_arguments(p)
 
 
+def _cmd_lineage(args: argparse.Namespace, storage: str) -> int:
+    from hyperdial.cli.lineage import cmd_lineage
+
+    return cmd_lineage(args, storage)
+
+
+def _lineage_arguments(p: argparse.ArgumentParser) -> None:
+    from hyperdial.cli.lineage import add_arguments
+
+    add_arguments(p)
+
+
 def _cmd_sweeps(name: str) -> Handler:
     # Sweep commands live in cli/sweep.py, imported only when one of them runs.
     def handler(args: argparse.Namespace, storage: str) -> int:
@@ -223,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("dashboard", _cmd_dashboard,
             "serve the web dashboard on http://127.0.0.1:8080 (read-only; needs hyperdial[dashboard])")
     _dashboard_arguments(p)
+
+    p = add("lineage", _cmd_lineage, "a population-based-training study's members: exploits, explores, best schedule")
+    _lineage_arguments(p)
 
     p = add("worker", _cmd_worker, "run trials of an existing study (start one per core / machine)")
     _worker_arguments(p)

@@ -31,23 +31,30 @@ def load_objective(spec: str) -> Callable[..., Any]:
     >>> load_objective("math:sqrt")(9.0)
     3.0
     """
+    func = load_object(spec, "--objective")
+    if not callable(func):
+        raise CommandError(f"--objective {spec!r} is not callable")
+    return func
+
+
+def load_object(spec: str, flag: str) -> Any:
+    """The object `module:name` names (what `--objective` and `--scheduler` take)."""
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
-        raise CommandError(f"--objective must look like module:function, got {spec!r}")
+        raise CommandError(f"{flag} must look like module:{'function' if flag == '--objective' else 'name'}, "
+                           f"got {spec!r}")
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise CommandError(f"cannot import module {module_name!r} for --objective: {exc}") from None
-    func = module
+        raise CommandError(f"cannot import module {module_name!r} for {flag}: {exc}") from None
+    found: Any = module
     for part in attr.split("."):
-        func = getattr(func, part, None)  # type: ignore[assignment]
-        if func is None:
-            raise CommandError(f"module {module_name!r} has no {attr!r} for --objective")
-    if not callable(func):
-        raise CommandError(f"--objective {spec!r} is not callable")
-    return func
+        found = getattr(found, part, None)
+        if found is None:
+            raise CommandError(f"module {module_name!r} has no {attr!r} for {flag}")
+    return found
 
 
 # The samplers a name and a seed suffice to build; the others need objects the command line cannot give.
@@ -79,6 +86,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=None, metavar="S", help="stop starting trials after S seconds")
     p.add_argument("--sampler", default=None, metavar="NAME", help="a sampler of hd.samplers, e.g. QMC")
     p.add_argument("--seed", type=int, default=None, metavar="S", help="seed of the sampler")
+    p.add_argument("--scheduler", default=None, metavar="MODULE:NAME",
+                   help="a scheduler object (hd.schedulers), e.g. train:hyperband; every worker needs the same one")
     p.add_argument("--catch", action="store_true", help="record failing trials and go on (default: stop)")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
 
@@ -87,8 +96,9 @@ def cmd_worker(args: argparse.Namespace, storage: str) -> int:
     """Run trials of STUDY until the budget, the timeout or SIGTERM (exit 143, trial recorded)."""
     func = load_objective(args.objective)
     sampler = None if args.sampler is None else make_sampler(args.sampler, args.seed)
+    scheduler = None if args.scheduler is None else load_object(args.scheduler, "--scheduler")
     study = hd.load_study(study_name=args.study, storage=storage, sampler=sampler,
-                          seed=args.seed if sampler is None else None)
+                          seed=args.seed if sampler is None else None, scheduler=scheduler)
     study.optimize(
         func,
         n_trials=args.n_trials,

@@ -48,7 +48,7 @@ class TrialJob:
         return RemoteTask(
             storage_url=storage_url_of(self.study), study_name=self.study.study_name,
             trial_id=self.trial.trial_id, func=self.func, sampler=sampler_blob,
-            pruner=self.study.pruner,
+            pruner=self.study.pruner, scheduler=self.study.scheduler,
             relative=dict(proposal.params), relative_space=dict(proposal.space),
             visible_through=proposal.visible_through, declarative=self.config,
             with_trial=self.with_trial, catch=self.catch, cuda_visible_devices=self.devices,

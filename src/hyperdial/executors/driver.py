@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
+from hyperdial._plugins import NextTrial
 from hyperdial.exceptions import Terminated, invalid
 from hyperdial.executors.base import LocalThreads, RemotePool, TrialExecutor, TrialJob
 from hyperdial.executors.gpus import GpuSlots
@@ -115,7 +116,11 @@ def run_on_executor(
     on_finished: Callable[[FrozenTrial], None],
     *,
     deterministic: bool = False,
+    next_trial: Callable[[], NextTrial] | None = None,
+    idle: Callable[[], bool] | None = None,
 ) -> None:
+    """`next_trial`: the scheduler's START / WAIT / DONE before each claim (see _optimize._Budget);
+    on WAIT with nothing in flight here, `idle()` lets a moment pass (False: end the run)."""
     slots = GpuSlots(gpus_per_trial) if gpus_per_trial and executor == "process" else None
     if slots is not None:
         n_jobs = min(n_jobs or slots.capacity, slots.capacity)
@@ -125,7 +130,14 @@ def run_on_executor(
     cancelled = False
     try:
         while True:
-            while failure is None and len(in_flight) < n_jobs and _may_ask(in_flight, deterministic, n_jobs) and claim():
+            waiting = False
+            while failure is None and len(in_flight) < n_jobs and _may_ask(in_flight, deterministic, n_jobs):
+                answer = NextTrial.START if next_trial is None else next_trial()
+                if answer == NextTrial.WAIT:
+                    waiting = True
+                    break
+                if answer == NextTrial.DONE or not claim():
+                    break
                 devices = slots.acquire() if slots is not None else None
                 # `ask` starts the driver's heartbeat for the trial, kept while it holds the future
                 # (the task may wait in a queue, or be rescheduled by the cluster).
@@ -133,6 +145,8 @@ def run_on_executor(
                 job = TrialJob(study, trial, func, catch, space is not None, with_trial, devices)
                 in_flight[pool.submit(job)] = (trial, devices)
             if not in_flight:
+                if waiting and failure is None and idle is not None and idle():
+                    continue
                 break
             done, _ = wait(list(in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:

@@ -28,6 +28,7 @@ class RemoteTask:
     func: Callable[..., Any]
     sampler: bytes  # pickled: a private copy for each task, unpickled on the worker
     pruner: Any
+    scheduler: Any = None  # acts when the trial is recorded here (Study.tell); picklable, like the pruner
     relative: dict[str, Any] = field(default_factory=dict)
     relative_space: dict[str, Distribution] = field(default_factory=dict)
     visible_through: int | None = None  # deterministic runs (see Study.ask's `lag`)
@@ -66,6 +67,7 @@ def _study(task: RemoteTask) -> Any:
     # arguments read-only, zero-copy, and samplers grow their caches in place).
     study.sampler = pickle.loads(task.sampler)
     study.pruner = task.pruner
+    study.scheduler = task.scheduler
     return study
 
 

@@ -1,9 +1,10 @@
 """Queries a dashboard asks of a storage: a page of trials, a study's overview, a light load for plots.
 
 Each works on any `Storage`. `SQLStorage` answers in SQL (`hyperdial.storage.sql.query`: counts,
-sorting, filtering and paging in the database, then only the page's trials are loaded), so a
-100,000-trial study serves a page in milliseconds; any other storage loads its trials and
-answers in Python, with the same results.
+sorting, filtering and paging in the database, each page an index walk that stops after the page,
+then only the page's trials are loaded; the indexes came with schema version 3), so a 100,000-trial
+study serves a page in tens of milliseconds (docs/benchmarks.md, "Dashboard at scale"); any other
+storage loads its trials and answers in Python, with the same results.
 
 >>> import hyperdial as hd
 >>> from hyperdial.storage.query import page_trials, study_overview
