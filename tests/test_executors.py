@@ -27,6 +27,8 @@ def _check_curve_study(study: hd.Study, n: int) -> None:
     assert {t.state for t in trials} <= {TrialState.COMPLETE, TrialState.PRUNED}
     assert any(t.state == TrialState.PRUNED for t in trials), "pruning decisions flowed during trials"
     assert all(t.user_attrs["pid"] != os.getpid() for t in trials), "trials ran in other processes"
+    # each records the process (and thread) that ran it, not the driver that asked for it
+    assert all(t.system_attrs["worker"].split("/")[0].endswith(f":{t.user_attrs['pid']}") for t in trials)
     assert all(("depth" in t.params) == (t.params["kind"] == "b") for t in trials)
     assert all(t.intermediate_values for t in trials)
 

@@ -241,7 +241,10 @@ def test_browser_shows_hostile_names_as_text(studies: dict[str, hd.Study], tmp_p
                 assert not any("&lt;" in s or "&gt;" in s or "&amp;" in s for s in texts), (kind, texts[:20])
             assert any(EVIL in s for s in seen["hover"]), seen["hover"]
             assert not errors, errors
-            page.screenshot(path=str(os.environ.get("HYPERDIAL_VIZ_SHOT", tmp_path / "plots.png")), full_page=True)
+            # pytest's tmp dir, or $HYPERDIAL_SCREENSHOTS (relative to the repository root), as the dashboard's tests
+            shots = Path(__file__).resolve().parents[1] / os.environ.get("HYPERDIAL_SCREENSHOTS", str(tmp_path))
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shots / "plots-hostile-names.png"), full_page=True)
         finally:
             browser.close()
 

@@ -11,7 +11,8 @@ schedulers all run trials through these public methods of `Study`, and nothing e
   `suggest_*` return the driver's proposal (or ask this process's sampler for new,
   conditional parameters), reports and pruning decisions go to the storage, and this
   process beats for the trial. `study.run_trial(trial, func, ...)` runs the objective
-  and records the outcome exactly as `optimize` does.
+  and records the outcome exactly as `optimize` does; when it runs in another thread or
+  process than the `ask`, it first stores that as the trial's worker (`system_attrs.WORKER`).
 - Back in the driver, `study.record_finished(trial)` reads the outcome (logs it, updates
   `best_seen`); `study.fail_trial(trial, reason)` records a trial whose run was lost
   (and queues its rerun while `max_retries` allows); `study.keep_alive(trial)` beats for
@@ -27,6 +28,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,10 +39,27 @@ from hyperdial._enqueue import check_against_history
 from hyperdial._heartbeat import cutoff, retry_template, stale_reason
 from hyperdial._validation import Int, Real, check
 from hyperdial.exceptions import TrialFinishedError, invalid
-from hyperdial.system_attrs import FAIL_REASON, FIXED_PARAMS, RESUME_FROM, RETRY_COUNT
+from hyperdial.system_attrs import FAIL_REASON, FIXED_PARAMS, RESUME_FROM, RETRY_COUNT, WORKER
 from hyperdial.trial import FrozenTrial, Proposal, Trial, TrialState, json_attr
 
 _logger = logging.getLogger("hyperdial")
+_host: str | None = None
+
+
+def worker_name() -> str:
+    """Where the calling code runs, as stored in `system_attrs.WORKER`: "host:pid", with
+    "/thread name" outside the main thread (threads of one process are separate lanes).
+
+    >>> import os
+    >>> worker_name().endswith(f":{os.getpid()}")
+    True
+    """
+    global _host
+    if _host is None:
+        _host = socket.gethostname()
+    thread = threading.current_thread()
+    here = f"{_host}:{os.getpid()}"
+    return here if thread is threading.main_thread() else f"{here}/{thread.name}"
 
 
 class ExecutionInterface:
@@ -126,6 +147,13 @@ class ExecutionInterface:
         """
         from hyperdial._optimize import execute_trial
 
+        here = worker_name()
+        if trial.system_attrs.get(WORKER) != here:  # `ask` stored the driver's thread or process
+            try:
+                trial.set_system_attr(WORKER, here)
+            except TrialFinishedError:
+                _logger.warning("Trial %d was finished elsewhere before it started here", trial.number)
+                return self._storage.get_trial(trial.trial_id)
         return execute_trial(self, trial, func, catch, config, with_trial)  # type: ignore[arg-type]
 
     def fail_trial(self, trial: Trial, reason: str, *, rerun: bool = True) -> FrozenTrial | None:

@@ -9,7 +9,11 @@ study then honours:
 - `is_exhausted(history) -> bool` (default False): a finite sampler (a grid) ends
   `optimize` when it has nothing left;
 - `warm_up() -> None` (default: nothing), called when `optimize` starts, for slow
-  one-time work (imports) that should not land inside the first trial.
+  one-time work (imports) that should not land inside the first trial;
+- `explain(trial) -> dict | None` (default None), called once the trial's joint proposal is
+  made: a small JSON dict saying which algorithm proposed it and why (Auto: {"algorithm",
+  "reason"}), or None when nothing changed since the last trial it explained. The study stores
+  it as `system_attrs.SAMPLER_CHOICE` (one write per change, not per trial); the dashboard shows it.
 Wrappers (MultiFidelity, PerBracket, Auto) forward them to the sampler they wrap
 through these same functions.
 
@@ -96,3 +100,11 @@ def admits(scheduler: Any, history: Callable[[], History], trial: FrozenTrial) -
 def on_trial_finished(scheduler: Any, study: Study, trial: FrozenTrial) -> None:
     if scheduler is not None:
         scheduler.on_trial_finished(study, trial)
+
+
+def explain(sampler: Sampler, trial: FrozenTrial) -> dict[str, Any] | None:
+    hook = getattr(sampler, "explain", None)
+    if not callable(hook):
+        return None
+    said = hook(trial)
+    return dict(said) if said else None

@@ -14,7 +14,7 @@ from hyperdial import _clock, _plugins
 from hyperdial._cache import TrialCache
 from hyperdial._checkpointing import StudyArtifacts, check_location
 from hyperdial._enqueue import check_enqueued
-from hyperdial._execution import ExecutionInterface
+from hyperdial._execution import ExecutionInterface, worker_name
 from hyperdial._heartbeat import Heartbeat
 from hyperdial._validation import Int, as_number, check
 from hyperdial.checkpoints import KeepCheckpoints
@@ -28,8 +28,10 @@ from hyperdial.system_attrs import (
     FAIL_REASON,
     FIXED_PARAMS,
     PAUSED,
+    SAMPLER_CHOICE,
     STOP_REQUEST,
     SUCCESSOR_OF,
+    WORKER,
 )
 from hyperdial.transform import decode
 from hyperdial.trial import PROPOSAL_KEY, FrozenTrial, Trial, TrialState, json_attr
@@ -213,7 +215,8 @@ class Study(ExecutionInterface):
         """
         dists = parse_space(space) if space is not None else None
         self.reap_stale_trials()
-        frozen = self._storage.create_trial(self._study_id)
+        # The worker is stored in the same write that claims the trial (no extra round trip).
+        frozen = self._storage.create_trial(self._study_id, system_attrs={WORKER: worker_name()})
         while (winner := self._twin_of(frozen)) is not None:
             # A successor queued twice (two processes promoted the same paused trial at once): the
             # lowest-numbered one runs, and this one ends before its objective starts.
@@ -221,7 +224,7 @@ class Study(ExecutionInterface):
             self._storage.finish_trial(frozen.trial_id, TrialState.PRUNED, None)
             _logger.debug("Trial %d is a duplicate of trial %d (both continue trial %d); not run",
                           frozen.number, winner, frozen.system_attrs[SUCCESSOR_OF])
-            frozen = self._storage.create_trial(self._study_id)
+            frozen = self._storage.create_trial(self._study_id, system_attrs={WORKER: worker_name()})
         trial = Trial(self, frozen)
         if self._heartbeat is not None:
             self._heartbeat.add(trial.trial_id)
@@ -244,6 +247,9 @@ class Study(ExecutionInterface):
                         "params": {k: v.item() if hasattr(v, "item") else v for k, v in trial._relative.items()},
                         "space": {k: joint[k].to_dict() for k in trial._relative if k in joint},
                     })
+                said = _plugins.explain(self.sampler, trial.freeze())
+                if said is not None:  # only when the choice changed: a write per change, not per trial
+                    trial.set_system_attr(SAMPLER_CHOICE, said)
         if lag is not None:  # its own fork: new parameters asked during the objective never touch the chain
             trial._sampler = copy.deepcopy(self.sampler)
         if dists:

@@ -17,6 +17,11 @@ Trials:
   of its own (a retry's predecessor, a promoted trial's paused self, a PBT member's donor); followed transitively.
 - `CHECKPOINTS` / `ARTIFACTS`: the files a trial saved in the study's artifact store, a list of
   {step, path, size, sha256, time[, metric]} / {name, path, size, sha256, time} (docs/checkpoints.md).
+- `WORKER`: where the trial runs, "host:pid" (with "/thread" when not the main thread): stored with the
+  trial when `ask` claims it (no extra write), replaced by `study.run_trial` when another thread or
+  process runs it (optimize's threads, process pools, Dask, Ray).
+- `SAMPLER_CHOICE`: what the sampler's optional `explain` hook said about the trial's proposal
+  ({"algorithm", "reason"} for Auto), stored when it changes (see `hyperdial._plugins.explain`).
 Studies:
 - `LIVENESS`: the heartbeat settings every worker of the study shares.
 - `ARTIFACT_STORE` / `KEEP_CHECKPOINTS`: where the study's checkpoints and artifacts live (a directory or
@@ -48,3 +53,5 @@ ARTIFACTS = "artifacts"
 ARTIFACT_STORE = "artifact_store"
 KEEP_CHECKPOINTS = "keep_checkpoints"
 STOP_REQUEST = "stop_request"
+WORKER = "worker"
+SAMPLER_CHOICE = "sampler_choice"

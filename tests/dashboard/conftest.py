@@ -27,6 +27,23 @@ EVIL_CHOICES = ("adam", SCRIPT, IMG)
 EVIL_ATTR_KEY = f"note{SCRIPT}"
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def screenshot_dir(default: Path) -> Path:
+    """Where the browser tests save screenshots: `default` (pytest's tmp dir), or $HYPERDIAL_SCREENSHOTS
+    (relative to the repository root) to refresh the docs: `HYPERDIAL_SCREENSHOTS=docs/img pytest ...`."""
+    chosen = os.environ.get("HYPERDIAL_SCREENSHOTS")
+    where = ROOT / chosen if chosen else default
+    where.mkdir(parents=True, exist_ok=True)
+    return where
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return screenshot_dir(tmp_path_factory.mktemp("screenshots"))
+
+
 @dataclass
 class Populated:
     url: str

@@ -1,7 +1,8 @@
 """The dashboard in a real headless Chromium (Debian's /usr/bin/chromium driven by Playwright), against
 a real uvicorn server on a loopback port: pages load without console errors, the table sorts and
 filters, a trial finished by another writer appears without a reload, the plots draw their points,
-hostile names show as text and never run. Screenshots go to docs/img/dashboard-*.png."""
+hostile names show as text and never run. Screenshots (dashboard-*.png) go to pytest's tmp dir, or to
+$HYPERDIAL_SCREENSHOTS (HYPERDIAL_SCREENSHOTS=docs/img refreshes the docs' images; docs/dashboard.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM),
                        reason=f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run installs it)"),
 ]
-IMG_DIR = Path(__file__).resolve().parents[2] / "docs" / "img"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 WAIT_MS = 30_000
@@ -98,23 +98,22 @@ def tab(context: Any, server: Server) -> Iterator[Page]:
     p.page.close()
 
 
-def _shot(target: Any, name: str) -> None:
-    IMG_DIR.mkdir(parents=True, exist_ok=True)
-    target.screenshot(path=str(IMG_DIR / f"dashboard-{name}.png"))
+def _shot(target: Any, name: str, shots: Path) -> None:
+    target.screenshot(path=str(shots / f"dashboard-{name}.png"))
 
 
 def _numbers(page: Any) -> list[int]:
     return [int(n) for n in page.eval_on_selector_all("#trials-table tbody tr", "rows => rows.map(r => r.dataset.number)")]
 
 
-def test_studies_page(tab: Page, data: Populated) -> None:
+def test_studies_page(tab: Page, data: Populated, shots: Path) -> None:
     page = tab.goto("/")
     page.wait_for_selector("#studies tbody tr")
     names = page.eval_on_selector_all("#studies tbody td:first-child a", "links => links.map(a => a.textContent)")
     assert EVIL_STUDY in names and "sweep-study" in names
     row = page.locator("#studies tbody tr", has_text="study <script>")
     assert "running" in row.inner_text()
-    _shot(page, "studies")
+    _shot(page, "studies", shots)
     tab.check_clean()
 
 
@@ -154,7 +153,7 @@ def test_study_page_sorts_and_filters(tab: Page, data: Populated) -> None:
     tab.check_clean()
 
 
-def test_plots_render(tab: Page, data: Populated) -> None:
+def test_plots_render(tab: Page, data: Populated, shots: Path) -> None:
     page = tab.goto(f"/studies/{data.sid}")
     page.locator("#plots-section").scroll_into_view_if_needed()
     page.wait_for_selector("#plot-history .main-svg")
@@ -172,27 +171,33 @@ def test_plots_render(tab: Page, data: Populated) -> None:
     page.wait_for_selector("#importance-box table.bars")
     page.wait_for_timeout(300)  # let plotly finish its transitions before the screenshots
     page.evaluate("window.scrollTo(0, 0)")
-    _shot(page, "study")
+    _shot(page, "study", shots)
     for kind in kinds:
-        _shot(page.locator(f"#plot-{kind}").locator(".."), f"plot-{kind}")
+        _shot(page.locator(f"#plot-{kind}").locator(".."), f"plot-{kind}", shots)
     # escaping inside the plots: the hostile categorical value is drawn as text
     svg_text = page.eval_on_selector_all(".plot svg text", "ts => ts.map(t => t.textContent).join(' ')")
     assert SCRIPT in svg_text or IMG in svg_text or EVIL_PARAM in svg_text
+    # parcoords draws its tick labels as plain text: the categories read exactly as typed, never "&lt;script&gt;"
+    ticks = page.eval_on_selector_all("#plot-parallel_coordinate svg .tick text", "ts => ts.map(t => t.textContent)")
+    assert SCRIPT in ticks and IMG in ticks, ticks
+    assert not any(entity in t for t in ticks for entity in ("&lt;", "&gt;", "&quot;", "&amp;")), ticks
+    titles = page.eval_on_selector_all("#plot-parallel_coordinate svg text.axis-title", "ts => ts.map(t => t.textContent)")
+    assert EVIL_PARAM in titles, titles  # the axis title, read as markup by plotly, is escaped: it too reads as typed
     tab.check_clean()
 
 
-def test_pareto_plot(tab: Page, data: Populated) -> None:
+def test_pareto_plot(tab: Page, data: Populated, shots: Path) -> None:
     sid = data.study.storage.get_study("two objectives").study_id
     page = tab.goto(f"/studies/{sid}")
     page.locator("#plots-section").scroll_into_view_if_needed()
     page.wait_for_selector("#plot-pareto .main-svg")
     assert page.locator("#plot-pareto .scatterlayer .point").count() > 0
     page.wait_for_timeout(300)
-    _shot(page.locator("#plot-pareto").locator(".."), "plot-pareto")
+    _shot(page.locator("#plot-pareto").locator(".."), "plot-pareto", shots)
     tab.check_clean()
 
 
-def test_trial_pages(tab: Page, data: Populated) -> None:
+def test_trial_pages(tab: Page, data: Populated, shots: Path) -> None:
     page = tab.goto(f"/studies/{data.sid}/trials/20")
     page.wait_for_selector("#fail-reason pre")
     assert page.text_content("#fail-reason pre") == f"ValueError: boom {SCRIPT}"
@@ -202,11 +207,11 @@ def test_trial_pages(tab: Page, data: Populated) -> None:
     page.wait_for_selector("#user-attrs")
     assert SCRIPT in page.text_content("#user-attrs")
     assert page.locator("svg.spark polyline").count() == 1
-    _shot(page, "trial")
+    _shot(page, "trial", shots)
     page = tab.goto(f"/studies/{data.sweep_sid}/trials/0")
     expect(page.locator("#log")).to_contain_text("done")
     assert SCRIPT in page.text_content("#log")
-    _shot(page, "trial-log")
+    _shot(page, "trial-log", shots)
     page = tab.goto(f"/studies/{data.sweep_sid}")
     page.wait_for_selector("#sweep pre")
     assert SCRIPT in page.text_content("#sweep pre")
@@ -233,4 +238,23 @@ def test_live_update_without_reload(tab: Page, data: Populated) -> None:
     page.wait_for_selector('#trials-table tr[data-number="22"] .state.complete')
     assert page.evaluate("window.__noReload") is True
     assert "24 trials" in page.text_content("#n-trials")
+    tab.check_clean()
+
+
+def test_sampler_choices_and_worker_shown(tab: Page, data: Populated) -> None:
+    from hyperdial._execution import worker_name
+
+    auto = hd.create_study(study_name="auto choices", storage=data.url, sampler=hd.samplers.Auto(seed=0, gp_max_trials=4))
+    auto.optimize(lambda t: t.suggest_float("x", -1.0, 1.0) ** 2, n_trials=6, show_progress_bar=False)
+    sid = auto.storage.get_study("auto choices").study_id
+    page = tab.goto(f"/studies/{sid}")
+    rows = page.locator("#choices-box tbody tr")
+    expect(rows).to_have_count(2)
+    assert [r.split("\t") for r in rows.evaluate_all("rs => rs.map(r => r.innerText)")] == [
+        ["1\u20133", "GP", "flat numeric space of 1 joint parameters, 1 < 4 trials"],
+        ["4 onwards", "CMAES", "numeric space, a long run (4 trials)"]]
+    page = tab.goto(f"/studies/{sid}/trials/2")
+    facts = page.locator("#trial-facts")
+    expect(facts).to_contain_text("GP: flat numeric space of 1 joint parameters, 1 < 4 trials (chosen at trial 1)")
+    expect(facts).to_contain_text(worker_name())
     tab.check_clean()

@@ -26,8 +26,8 @@ from hyperdial.trial import FrozenTrial
 SWEEP_ATTR = "sweep"  # hyperdial.sweeps.agent.SWEEP_ATTR: {"file": text, "source": path, "format": ...}
 LOG_ATTR = "log"  # hyperdial.sweeps.agent.LOG_ATTR: a sweep trial's log file
 NOTES_ATTR = "dashboard_notes"  # study user attr: notes added from the dashboard (finished trials never change)
-# Trial system attribute where a sampler's recorded choice would live (see docs/dashboard.md).
-CHOICE_ATTR = getattr(system_attrs, "SAMPLER_CHOICE", "sampler_choice")
+# Trial system attribute holding the sampler's recorded choice, where it changed (see docs/dashboard.md).
+CHOICE_ATTR = system_attrs.SAMPLER_CHOICE
 
 
 def jsonable(value: Any) -> Any:
@@ -73,7 +73,6 @@ def trial_row(t: FrozenTrial) -> dict[str, Any]:
 def trial_detail(t: FrozenTrial, *, retry_chain: list[int], notes: list[dict[str, Any]]) -> dict[str, Any]:
     """Everything the trial page shows."""
     sys_attrs = t.system_attrs
-    worker_key = getattr(system_attrs, "WORKER", None)
     shown_system = {k: v for k, v in sys_attrs.items() if k not in (system_attrs.PROPOSAL,)}
     return {
         **trial_row(t),
@@ -85,7 +84,7 @@ def trial_detail(t: FrozenTrial, *, retry_chain: list[int], notes: list[dict[str
         "retry_of": sys_attrs.get(system_attrs.RETRY_OF),
         "retry_count": sys_attrs.get(system_attrs.RETRY_COUNT),
         "retry_chain": retry_chain,
-        "worker": None if worker_key is None else jsonable(sys_attrs.get(worker_key)),
+        "worker": jsonable(sys_attrs.get(system_attrs.WORKER)),
         "has_log": isinstance(t.user_attrs.get(LOG_ATTR), str),
         "sampler_choice": jsonable(sys_attrs.get(CHOICE_ATTR)),
         "notes": notes,
@@ -146,13 +145,27 @@ def notes_of(study_user_attrs: Mapping[str, Any], trial: int | None = None) -> l
 
 
 def sampler_choices(trials: list[FrozenTrial]) -> list[dict[str, Any]]:
-    """Where the sampler's recorded choice changed, in trial order: [{trial, algorithm, reason}]."""
+    """Where the sampler's recorded choice changed, in trial order: [{trial, to, algorithm, reason}],
+    `to` the last trial before the next change (None: still in effect)."""
     out: list[dict[str, Any]] = []
-    for t in trials:
+    for t in sorted(trials, key=lambda t: t.number):
         choice = t.system_attrs.get(CHOICE_ATTR)
         if isinstance(choice, Mapping):
-            entry = {"trial": t.number, "algorithm": jsonable(choice.get("algorithm")),
+            entry = {"trial": t.number, "to": None, "algorithm": jsonable(choice.get("algorithm")),
                      "reason": jsonable(choice.get("reason"))}
             if not out or (out[-1]["algorithm"], out[-1]["reason"]) != (entry["algorithm"], entry["reason"]):
+                if out:
+                    out[-1]["to"] = t.number - 1
                 out.append(entry)
     return out
+
+
+def choice_in_effect(choices: list[dict[str, Any]], number: int) -> dict[str, Any] | None:
+    """The entry of `sampler_choices` that covers trial `number` (None before the first).
+
+    >>> choice_in_effect([{"trial": 1, "to": 4, "algorithm": "GP", "reason": "small"},
+    ...                   {"trial": 5, "to": None, "algorithm": "TPE", "reason": "long"}], 3)["algorithm"]
+    'GP'
+    """
+    covering = [c for c in choices if c["trial"] <= number]
+    return covering[-1] if covering else None

@@ -254,7 +254,17 @@ def create_app(storage: str | Storage, *, allow_write: bool = False, allowed_hos
         )
 
     def api_trial(request: Request) -> Any:
-        return service.trial_detail(request.path_params["study_id"], request.path_params["number"])
+        sid, number = request.path_params["study_id"], request.path_params["number"]
+        detail = service.trial_detail(sid, number)
+        # Samplers record their choice only where it changes: the trial page shows the one in effect.
+        try:
+            choice = _payload.choice_in_effect(service.sampler_choices(sid, _version(sid)), number)
+        except Exception:  # another trial's unreadable row must not take this page down
+            _logger.debug("sampler choices unreadable for study %d", sid, exc_info=True)
+            own = detail["sampler_choice"]
+            choice = {**own, "trial": number} if isinstance(own, dict) else None
+        detail["sampler_choice"] = None if choice is None else {**choice, "since": choice["trial"]}
+        return detail
 
     def api_log(request: Request) -> Any:
         return service.trial_log(request.path_params["study_id"], request.path_params["number"])

@@ -160,6 +160,7 @@ class Auto(PicklableLock):
         self._mode = ""  # what the last choice's view was, for the log: "", "low" or "full"
         self._announced = ""  # the algorithm last logged at INFO
         self.choice_log: list[tuple[int, str, str]] = []  # (trial number, algorithm, reason) when it changes
+        self._news: dict[int, tuple[str, str]] = {}  # trial number -> a change `explain` has yet to hand out
 
     @property
     def min_observations(self) -> int | None:
@@ -234,6 +235,8 @@ class Auto(PicklableLock):
                                 trial.number, name, why)
                     self._announced = name if news else self._announced
                     self.choice_log.append((trial.number, name, why))
+                    if why != _NO_SPACE:  # the placeholder is not news for the study either
+                        self._news[trial.number] = (name, why)
                 self._mode = mode
                 # With trials pruned, GP's prior mean goes to the best value (see PRUNED_PRIOR_QUANTILE).
                 key = _GP_PRUNED if name == "GP" and budget is not None else name
@@ -270,8 +273,23 @@ class Auto(PicklableLock):
         sampler, view = self._delegate(history, trial)
         return dict(sampler.sample(view, trial, space))
 
+    def explain(self, trial: FrozenTrial) -> dict[str, str] | None:
+        """{"algorithm", "reason"} when this trial's proposal is the first of a new choice (the
+        study stores it as `system_attrs.SAMPLER_CHOICE`, the dashboard shows it); None otherwise.
+
+        >>> import hyperdial as hd
+        >>> study = hd.create_study(sampler=hd.samplers.Auto(seed=0))
+        >>> study.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=3, show_progress_bar=False)
+        >>> study.trials[1].system_attrs["sampler_choice"]["algorithm"]
+        'GP'
+        """
+        with self._lock:
+            news = self._news.pop(trial.number, None)
+        return None if news is None else {"algorithm": news[0], "reason": news[1]}
+
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
         with self._lock:
+            self._news.pop(trial.number, None)
             hit = self._by_trial.pop(trial.number)
         used = self._samplers.get(hit[0]) if hit else None
         if used is not None:

@@ -77,6 +77,9 @@ class PerBracket:
     def sample(self, history: History, trial: FrozenTrial, space: Mapping[str, Distribution]) -> dict[str, Any]:
         return dict(self.base.sample(self.view(history, trial.number), trial, space))
 
+    def explain(self, trial: FrozenTrial) -> dict[str, Any] | None:
+        return _plugins.explain(self.base, trial)
+
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
         _plugins.after_trial(self.base, history, trial)
 

@@ -371,6 +371,9 @@ class MultiFidelity(PicklableLock):
             return self._random.sample(history, trial, space)
         return dict(self.base.sample(view, trial, space))
 
+    def explain(self, trial: FrozenTrial) -> dict[str, Any] | None:
+        return _plugins.explain(self.base, trial)
+
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
         _plugins.after_trial(self.base, history, trial)
 

@@ -284,6 +284,9 @@ class Staged(PicklableLock):
             out.update(self.base.sample(self.view(history, held), own, rest))
         return out
 
+    def explain(self, trial: FrozenTrial) -> dict[str, Any] | None:
+        return _plugins.explain(self.base, trial)
+
     def after_trial(self, history: History, trial: FrozenTrial) -> None:
         tuned = self.tuned(history, trial.number)
         held = tuple(p for p in self.priority if p not in tuned)

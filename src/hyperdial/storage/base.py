@@ -59,8 +59,10 @@ class Storage(Protocol):
 
     def set_study_attr(self, study_id: int, key: str, value: Any, *, system: bool = False) -> None: ...
 
-    def create_trial(self, study_id: int, *, template: FrozenTrial | None = None) -> FrozenTrial:
-        """Without a template: claim the oldest WAITING trial or create a RUNNING one.
+    def create_trial(self, study_id: int, *, template: FrozenTrial | None = None,
+                     system_attrs: Mapping[str, Any] | None = None) -> FrozenTrial:
+        """Without a template: claim the oldest WAITING trial or create a RUNNING one, with
+        `system_attrs` (JSON) set on it in the same write (`ask` records the trial's worker so).
 
         With a template: store a copy of it (WAITING for enqueue, finished for add_trial)
         under the next number.

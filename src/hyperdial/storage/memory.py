@@ -131,7 +131,9 @@ class InMemoryStorage:
             (info.system_attrs if system else info.user_attrs)[key] = copy.deepcopy(value)
 
     # -- trials --------------------------------------------------------------
-    def create_trial(self, study_id: int, *, template: FrozenTrial | None = None) -> FrozenTrial:
+    def create_trial(self, study_id: int, *, template: FrozenTrial | None = None,
+                     system_attrs: Mapping[str, Any] | None = None) -> FrozenTrial:
+        extra = copy.deepcopy(dict(system_attrs or {})) if template is None else {}
         with self._lock:
             s = self._study(study_id)
             if template is None:
@@ -140,6 +142,7 @@ class InMemoryStorage:
                         t.state = TrialState.RUNNING
                         t.datetime_start = _now()
                         t.heartbeat = _clock.now()
+                        t.system_attrs.update(extra)
                         return t.freeze()
             rec = _TrialRecord(
                 trial_id=self._next_trial,
@@ -150,6 +153,7 @@ class InMemoryStorage:
                 heartbeat=_clock.now() if template is None else None,
             )
             self._next_trial += 1
+            rec.system_attrs.update(extra)
             if template is not None:
                 rec.values = tuple(template.values) if template.values is not None else None
                 rec.params = {

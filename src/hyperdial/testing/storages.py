@@ -134,6 +134,18 @@ def check_enqueued_run_first(make: MakeStorage) -> None:
     expect(all(t.state == TrialState.RUNNING for t in (first, second, third)), "claimed trials are RUNNING")
 
 
+def check_create_trial_with_system_attrs(make: MakeStorage) -> None:
+    """`create_trial(system_attrs=...)` sets them on the new or claimed trial in the same write."""
+    s = make()
+    sid = s.create_study("a", ["minimize"])
+    s.create_trial(sid, template=FrozenTrial(number=-1, state=TrialState.WAITING, system_attrs={"fixed_params": {"x": 1}}))
+    claimed, new = (s.create_trial(sid, system_attrs={"worker": f"w{i}"}) for i in range(2))
+    for t, i in ((claimed, 0), (new, 1)):
+        expect(t.system_attrs.get("worker") == f"w{i}", f"returned with the attribute, got {t.system_attrs}")
+        expect(s.get_trial(t.trial_id).system_attrs.get("worker") == f"w{i}", "stored with the trial")
+    expect(s.get_trial(claimed.trial_id).system_attrs.get("fixed_params") == {"x": 1}, "a claim keeps its own attributes")
+
+
 def check_add_finished_trial(make: MakeStorage) -> None:
     s = make()
     sid = s.create_study("a", ["minimize"])
@@ -227,6 +239,7 @@ CHECKS = [
     check_reports_and_attrs,
     check_finish_is_final,
     check_enqueued_run_first,
+    check_create_trial_with_system_attrs,
     check_add_finished_trial,
     check_get_trials_and_poll,
     check_threads_unique_numbers,

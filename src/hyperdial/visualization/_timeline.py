@@ -17,10 +17,8 @@ Worker = Callable[[FrozenTrial], Any]
 
 
 def _recorded_worker(t: FrozenTrial) -> Any:
-    # Trials do not record their worker today; should the core name a key for it in
-    # `system_attrs` (WORKER), the timeline uses it without a change here.
-    key = getattr(system_attrs, "WORKER", None)
-    return None if key is None else t.system_attrs.get(key)
+    # Stored when the trial starts ("host:pid[/thread]"); trials saved before it was recorded have none.
+    return t.system_attrs.get(system_attrs.WORKER)
 
 
 def timeline(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection], *, max_points: int,

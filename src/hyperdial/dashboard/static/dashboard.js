@@ -357,8 +357,8 @@
       try { res = await api(base + "/choices"); } catch (e) { put(clear(choices), errorBox(e)); return; }
       clear(choices);
       if (!res.choices.length) { put(choices, el("p", { className: "muted" }, "This study records no sampler choices.")); return; }
-      put(choices, el("table", { className: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "From trial"), el("th", {}, "Algorithm"), el("th", {}, "Why"))),
-        el("tbody", {}, res.choices.map((c) => el("tr", {}, el("td", { className: "num" }, link(base + "/trials/" + c.trial, c.trial)), el("td", {}, value(c.algorithm)), el("td", {}, value(c.reason)))))));
+      put(choices, el("table", { className: "grid" }, el("thead", {}, el("tr", {}, el("th", {}, "Trials"), el("th", {}, "Algorithm"), el("th", {}, "Why"))),
+        el("tbody", {}, res.choices.map((c) => el("tr", {}, el("td", { className: "num" }, link(base + "/trials/" + c.trial, String(c.trial)), c.to === null ? " onwards" : (c.to > c.trial ? "\u2013" + c.to : "")), el("td", {}, value(c.algorithm)), el("td", {}, value(c.reason)))))));
     }
 
     async function loadOverview() {
@@ -445,7 +445,7 @@
         ["Runs of these parameters", el("span", { id: "retry-chain" }, t.retry_chain.map((n, i) => [i ? " \u2192 " : "",
           n === t.number ? el("strong", {}, "#" + n) : link(base + "/trials/" + n, "#" + n)]))],
       ];
-      if (t.sampler_choice) facts.push(["Sampler", value(t.sampler_choice.algorithm) + ": " + value(t.sampler_choice.reason)]);
+      if (t.sampler_choice) facts.push(["Sampler", value(t.sampler_choice.algorithm) + ": " + value(t.sampler_choice.reason) + " (chosen at trial " + t.sampler_choice.since + ")"]);
       const blocks = [
         banner,
         el("h1", {}, "Trial " + t.number, " ", badge(t.state)),

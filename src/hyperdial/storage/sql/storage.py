@@ -269,7 +269,10 @@ class SQLStorage:
         )
 
     # -- trials ------------------------------------------------------------------
-    def create_trial(self, study_id: int, *, template: FrozenTrial | None = None) -> FrozenTrial:
+    def create_trial(self, study_id: int, *, template: FrozenTrial | None = None,
+                     system_attrs: Mapping[str, Any] | None = None) -> FrozenTrial:
+        extra = dict(system_attrs or {}) if template is None else {}
+
         def fn(conn: sa.Connection) -> FrozenTrial:
             self._lock_study(conn, study_id)
             now = _clock.now()
@@ -289,6 +292,8 @@ class SQLStorage:
                         ),
                         {"running": _RUNNING, "now": now, "tid": row[0]},
                     )
+                    for key, value in extra.items():
+                        self._upsert_attr(conn, row[0], key, value, True)
                     return self._load_trials(conn, "trial_id = :tid", {"tid": row[0]})[0]
             number = conn.execute(
                 _text("SELECT COALESCE(MAX(number), -1) + 1 FROM hd_trials WHERE study_id = :sid"), {"sid": study_id}
@@ -319,7 +324,10 @@ class SQLStorage:
                 },
             ).scalar_one()
             if template is None:
-                return FrozenTrial(number=number, state=state, datetime_start=_dt(start), trial_id=tid)
+                for key, value in extra.items():
+                    self._upsert_attr(conn, tid, key, value, True)
+                return FrozenTrial(number=number, state=state, datetime_start=_dt(start), trial_id=tid,
+                                   system_attrs=extra)
             self._insert_params(
                 conn,
                 study_id,
