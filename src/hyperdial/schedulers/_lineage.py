@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from hyperdial._plugins import NextTrial
 from hyperdial.history import History
 from hyperdial.pruners._util import as_float
 from hyperdial.pruners.asha import value_at
@@ -83,6 +84,18 @@ def within_budget(history: History, trial: FrozenTrial, n_configs: int | None) -
         return True
     lineage = Lineage(history.trials)
     return sum(1 for root in lineage.roots if root < trial.number) < n_configs
+
+
+def next_trial_within(history: History, n_configs: int | None) -> NextTrial:
+    """A scheduler's `next_trial` under `n_configs`: START while configurations may still start or
+    promotions are queued; with all `n_configs` started, WAIT while trials run (a pause may
+    promote), then DONE."""
+    if n_configs is None:
+        return NextTrial.START
+    states = [t.state for t in history.trials]
+    if TrialState.WAITING in states or len(Lineage(history.trials).roots) < n_configs:
+        return NextTrial.START
+    return NextTrial.WAIT if TrialState.RUNNING in states else NextTrial.DONE
 
 
 def ended(trial: FrozenTrial, max_retries: int) -> bool:

@@ -29,10 +29,10 @@ from hyperdial._validation import Int, check
 from hyperdial.exceptions import invalid
 from hyperdial.history import History
 from hyperdial.pruners.asha import ASHA as _RungMath
-from hyperdial.schedulers._lineage import Lineage, paused_value, top, within_budget
+from hyperdial.schedulers._lineage import Lineage, next_trial_within, paused_value, top, within_budget
 from hyperdial.schedulers._pause import PauseAtRungs
 from hyperdial.system_attrs import DUPLICATE_OF, SKIPPED
-from hyperdial.trial import FrozenTrial, TrialState
+from hyperdial.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from hyperdial.study import Study
@@ -105,12 +105,7 @@ class ASHA:
     def next_trial(self, history: History) -> NextTrial:
         """START while configurations may start or promotions are queued; with `n_configs` all
         started, WAIT while trials run (a pause may promote), then DONE."""
-        if self.n_configs is None:
-            return NextTrial.START
-        states = [t.state for t in history.trials]
-        if TrialState.WAITING in states or len(Lineage(history.trials).roots) < self.n_configs:
-            return NextTrial.START
-        return NextTrial.WAIT if TrialState.RUNNING in states else NextTrial.DONE
+        return next_trial_within(history, self.n_configs)
 
     def __repr__(self) -> str:
         return (f"ASHA(min_resource={self.min_resource}, max_resource={self.max_resource}, "
